@@ -1,0 +1,174 @@
+//! Commit-log flushing: group commit for SYNC_FLUSH, periodic flushing for ASYNC_FLUSH.
+//!
+//! One thread owns flushing. With SYNC_FLUSH it flushes as soon as anything is unflushed:
+//! while one `msync` runs, later appends accumulate, and the next `msync` covers them all, so
+//! concurrent senders share syncs (group commit) without a batching timer. With ASYNC_FLUSH it
+//! wakes every `flushIntervalCommitLog` and flushes once `flushCommitLogLeastPages` pages are
+//! dirty, or whatever is dirty after `flushCommitLogThoroughInterval`.
+//!
+//! Senders that must wait subscribe to [`FlushState`] and wait until `flushed` covers their
+//! record, or until `syncFlushTimeout` passes (FLUSH_DISK_TIMEOUT: the message is stored but
+//! not yet known to be on disk).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use crate::commit_log::CommitLog;
+use crate::config::{FlushDiskType, StoreConfig};
+use crate::doorbell::Doorbell;
+use crate::error::{Result, StoreError};
+
+/// Bytes per page when counting dirty pages (RocketMQ's `OS_PAGE_SIZE`).
+pub const PAGE_BYTES: u64 = 4096;
+
+/// What the flusher has achieved so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlushState {
+    /// Everything below this commit-log offset is on disk.
+    pub flushed: u64,
+    /// Set once a flush failed; no later flush is attempted and senders get an error.
+    pub failed: Option<String>,
+}
+
+/// Shared between the flush thread, the store and shutdown.
+#[derive(Debug)]
+pub struct FlushControl {
+    /// Broadcasts progress to waiting senders.
+    pub state: watch::Sender<FlushState>,
+    /// Set to stop the thread after a final flush.
+    pub stop: AtomicBool,
+    /// Rung to interrupt the ASYNC_FLUSH sleep (shutdown).
+    pub wake: Doorbell,
+}
+
+impl FlushControl {
+    /// A control whose state starts at `flushed`.
+    #[must_use]
+    pub fn new(flushed: u64) -> Self {
+        let (state, _) = watch::channel(FlushState {
+            flushed,
+            failed: None,
+        });
+        Self {
+            state,
+            stop: AtomicBool::new(false),
+            wake: Doorbell::default(),
+        }
+    }
+}
+
+/// Starts the flush thread.
+///
+/// # Errors
+/// [`StoreError::Io`] if the thread cannot be spawned.
+pub fn spawn(
+    log: Arc<CommitLog>,
+    appended: Arc<Doorbell>,
+    control: Arc<FlushControl>,
+    config: &StoreConfig,
+) -> Result<JoinHandle<()>> {
+    let mode = config.flush_disk_type;
+    let interval = Duration::from_millis(config.flush_interval_commit_log);
+    let thorough = Duration::from_millis(config.flush_commit_log_thorough_interval);
+    let least_bytes = config.flush_commit_log_least_pages as u64 * PAGE_BYTES;
+    let dir = log.dir().to_path_buf();
+    std::thread::Builder::new()
+        .name("apogee-flush".into())
+        .spawn(move || match mode {
+            FlushDiskType::SyncFlush => run_sync(&log, &appended, &control),
+            FlushDiskType::AsyncFlush => {
+                run_async(&log, &control, interval, thorough, least_bytes);
+            }
+        })
+        .map_err(|e| StoreError::io("spawn flush thread", dir, e))
+}
+
+/// Flushes to the published position and broadcasts the result; false once flushing failed.
+fn flush_and_publish(log: &CommitLog, control: &FlushControl) -> bool {
+    let target = log.published();
+    match log.flush_to(target) {
+        Ok(()) => {
+            control.state.send_modify(|s| s.flushed = s.flushed.max(log.flushed()));
+            true
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "commit-log flush failed; refusing further writes");
+            control.state.send_modify(|s| s.failed = Some(e.to_string()));
+            false
+        }
+    }
+}
+
+fn run_sync(log: &CommitLog, appended: &Doorbell, control: &FlushControl) {
+    /// Upper bound on one idle wait; the loop re-checks the stop flag this often.
+    const IDLE_WAIT: Duration = Duration::from_millis(100);
+    loop {
+        let seen = appended.seq();
+        if log.published() > log.flushed() {
+            if !flush_and_publish(log, control) {
+                return;
+            }
+            continue;
+        }
+        if control.stop.load(Ordering::Acquire) {
+            return;
+        }
+        appended.wait(seen, IDLE_WAIT);
+    }
+}
+
+fn run_async(
+    log: &CommitLog,
+    control: &FlushControl,
+    interval: Duration,
+    thorough: Duration,
+    least_bytes: u64,
+) {
+    let mut last_flush = Instant::now();
+    loop {
+        let seen = control.wake.seq();
+        let stopping = control.stop.load(Ordering::Acquire);
+        let dirty = log.published() - log.flushed();
+        let due = dirty >= least_bytes || (dirty > 0 && last_flush.elapsed() >= thorough);
+        if stopping || due {
+            if !flush_and_publish(log, control) {
+                return;
+            }
+            last_flush = Instant::now();
+        }
+        if stopping {
+            return;
+        }
+        control.wake.wait(seen, interval);
+    }
+}
+
+/// Waits until the flusher covers `end`, for at most `timeout`.
+///
+/// Returns `Ok(true)` when flushed, `Ok(false)` on timeout (FLUSH_DISK_TIMEOUT).
+///
+/// # Errors
+/// [`StoreError::Poisoned`] if flushing failed, [`StoreError::ShutDown`] if the flusher is gone.
+pub async fn wait_flushed(
+    mut rx: watch::Receiver<FlushState>,
+    end: u64,
+    timeout: Duration,
+) -> Result<bool> {
+    let waited = tokio::time::timeout(
+        timeout,
+        rx.wait_for(|s| s.flushed >= end || s.failed.is_some()),
+    )
+    .await;
+    match waited {
+        Err(_) => Ok(false),
+        Ok(Err(_)) => Err(StoreError::ShutDown),
+        Ok(Ok(state)) => match &state.failed {
+            Some(reason) if state.flushed < end => Err(StoreError::Poisoned(reason.clone())),
+            _ => Ok(true),
+        },
+    }
+}

@@ -1,0 +1,181 @@
+//! Store behaviour through its public API: puts, reads, offsets, batches, limits, reopen.
+
+mod common;
+
+use apogee_store::{GetStatus, MessageStore, PutMessage, PutStatus, StoreError};
+use common::{body_of, message, open, runtime, small_config};
+
+fn wait_dispatched(store: &MessageStore) {
+    // The dispatcher follows the log in the background; wait for it to catch up.
+    for _ in 0..2000 {
+        let p = store.positions();
+        if p.dispatched == p.published {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    panic!("dispatcher did not catch up: {:?}", store.positions());
+}
+
+/// Messages put on several queues come back in order with their bodies, across many
+/// segments and consume-queue files.
+#[test]
+fn put_then_get_across_segments() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&small_config(dir.path()));
+    let rt = runtime();
+    for seq in 0..300 {
+        let result = rt
+            .block_on(store.put_message(&message("T", (seq % 3) as i32, seq, 700)))
+            .expect("put");
+        assert_eq!(result.status, PutStatus::PutOk);
+        assert_eq!(result.append.queue_offset, seq / 3);
+    }
+    wait_dispatched(&store);
+    assert!(store.positions().published > 3 * 64 * 1024, "several segments");
+    for queue in 0..3 {
+        assert_eq!(store.max_offset("T", queue), 100);
+        let got = store
+            .get_messages("T", queue, 0, 1000, usize::MAX, &|_| true)
+            .expect("get");
+        assert_eq!(got.status, GetStatus::Found);
+        assert_eq!(got.messages.len(), 100);
+        for (i, m) in got.messages.iter().enumerate() {
+            let seq = i as u64 * 3 + queue as u64;
+            assert!(body_of(&m.bytes).starts_with(format!("T:{queue}:{seq}:").as_bytes()));
+            assert_eq!(m.queue_offset, i as u64);
+        }
+        assert_eq!(got.next_begin_offset, 100);
+    }
+}
+
+/// Read statuses follow RocketMQ: too small, overflow by one, overflow badly, unknown queue,
+/// and tag filtering.
+#[test]
+fn read_statuses_and_filter() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&small_config(dir.path()));
+    let rt = runtime();
+    for seq in 0..5 {
+        rt.block_on(store.put_message(&message("T", 0, seq, 10)))
+            .expect("put");
+    }
+    wait_dispatched(&store);
+    let get = |offset| {
+        store
+            .get_messages("T", 0, offset, 32, usize::MAX, &|_| true)
+            .expect("get")
+    };
+    assert_eq!(get(5).status, GetStatus::OffsetOverflowOne);
+    assert_eq!(get(5).next_begin_offset, 5);
+    assert_eq!(get(9).status, GetStatus::OffsetOverflowBadly);
+    assert_eq!(get(9).next_begin_offset, 5);
+    let missing = store
+        .get_messages("U", 0, 0, 32, usize::MAX, &|_| true)
+        .expect("get");
+    assert_eq!(missing.status, GetStatus::NoMatchedLogicQueue);
+    let filtered = store
+        .get_messages("T", 0, 0, 32, usize::MAX, &|code| code == 12345)
+        .expect("get");
+    assert_eq!(filtered.status, GetStatus::NoMatchedMessage);
+    assert_eq!(filtered.next_begin_offset, 5);
+    let tag_a = apogee_protocol::message::java_hash::tags_code(Some("TagA"));
+    let matched = store
+        .get_messages("T", 0, 2, 2, usize::MAX, &|code| code == tag_a)
+        .expect("get");
+    assert_eq!(matched.messages.len(), 2);
+    assert_eq!(matched.next_begin_offset, 4);
+}
+
+/// A batch lands contiguously with consecutive queue offsets; invalid input is refused with
+/// a typed error and stores nothing.
+#[test]
+fn batches_and_bad_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&small_config(dir.path()));
+    let rt = runtime();
+    rt.block_on(store.put_message(&message("B", 1, 0, 10)))
+        .expect("put");
+    let batch: Vec<PutMessage> = (1..=10).map(|s| message("B", 1, s, 100)).collect();
+    let result = rt.block_on(store.put_messages(&batch)).expect("batch");
+    assert_eq!(result.append.queue_offset, 1);
+    assert_eq!(result.append.physical_offsets.len(), 10);
+    let offsets = &result.append.physical_offsets;
+    assert!(offsets.windows(2).all(|w| w[1] > w[0]));
+
+    let published = store.positions().published;
+    let too_big = PutMessage::new("B", 1, vec![0u8; 16 * 1024 + 1]);
+    assert!(matches!(
+        rt.block_on(store.put_message(&too_big)),
+        Err(StoreError::MessageTooLarge { .. })
+    ));
+    let bad_topic = PutMessage::new("bad topic", 0, "x");
+    assert!(matches!(
+        rt.block_on(store.put_message(&bad_topic)),
+        Err(StoreError::InvalidName(_))
+    ));
+    let bad_queue = PutMessage::new("B", 5000, "x");
+    assert!(matches!(
+        rt.block_on(store.put_message(&bad_queue)),
+        Err(StoreError::InvalidQueueId { .. })
+    ));
+    let mixed = vec![message("B", 1, 1, 1), message("C", 1, 2, 1)];
+    assert!(matches!(
+        rt.block_on(store.put_messages(&mixed)),
+        Err(StoreError::InvalidBatch { .. })
+    ));
+    assert!(matches!(
+        rt.block_on(store.put_messages(&[])),
+        Err(StoreError::InvalidBatch { .. })
+    ));
+    assert_eq!(store.positions().published, published, "nothing stored");
+}
+
+/// After a clean shutdown every queue's offsets, and every message, come back exactly.
+#[test]
+fn reopen_after_clean_shutdown_restores_offsets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = small_config(dir.path());
+    let rt = runtime();
+    let (published, maxes) = {
+        let store = open(&config);
+        for seq in 0..200 {
+            let topic = if seq % 2 == 0 { "Even" } else { "Odd" };
+            rt.block_on(store.put_message(&message(topic, (seq % 4) as i32, seq, 300)))
+                .expect("put");
+        }
+        store.shutdown().expect("shutdown");
+        let maxes: Vec<u64> = (0..4)
+            .flat_map(|q| [store.max_offset("Even", q), store.max_offset("Odd", q)])
+            .collect();
+        (store.positions().published, maxes)
+    };
+    assert!(!dir.path().join("abort").exists(), "clean marker");
+    let store = open(&config);
+    let report = store.recovery_report().clone();
+    assert!(report.clean_shutdown);
+    assert_eq!(report.log_end, published);
+    assert_eq!(report.records_scanned, 0, "nothing to rescan after a clean stop");
+    let again: Vec<u64> = (0..4)
+        .flat_map(|q| [store.max_offset("Even", q), store.max_offset("Odd", q)])
+        .collect();
+    assert_eq!(again, maxes);
+    // New appends continue each queue where it stopped.
+    let next = rt
+        .block_on(store.put_message(&message("Even", 0, 1000, 10)))
+        .expect("put");
+    assert_eq!(next.append.queue_offset, maxes[0]);
+    assert_eq!(next.append.physical_offsets[0], published);
+}
+
+/// Two stores cannot share a directory.
+#[test]
+fn directory_lock() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = small_config(dir.path());
+    let _store = open(&config);
+    assert!(matches!(
+        MessageStore::open(config),
+        Err(StoreError::Locked { .. })
+    ));
+}
