@@ -26,21 +26,33 @@ impl MappedFile {
     /// Creates `path` (which must not exist) with `len` bytes reserved on disk, maps it, and
     /// makes its directory entry durable.
     ///
+    /// The file is made under a temporary name and renamed into place once fully sized, so a
+    /// crash never leaves a short file under a real name (a temporary left by a crash is
+    /// replaced by the next attempt and ignored by every listing).
+    ///
     /// # Errors
     /// [`StoreError::Io`] if the file exists, space cannot be reserved, or mapping fails.
     pub fn create(path: &Path, len: usize) -> Result<Self> {
         assert!(len > 0, "mapped file length must be positive");
+        if path.exists() {
+            let exists = std::io::Error::from(std::io::ErrorKind::AlreadyExists);
+            return Err(StoreError::io("create", path, exists));
+        }
+        let mut tmp_name = path.as_os_str().to_owned();
+        tmp_name.push(".tmp");
+        let tmp = PathBuf::from(tmp_name);
         let file = OpenOptions::new()
             .read(true)
             .write(true)
-            .create_new(true)
-            .open(path)
-            .map_err(|e| StoreError::io("create", path, e))?;
+            .create(true)
+            .truncate(true)
+            .open(&tmp)
+            .map_err(|e| StoreError::io("create", &tmp, e))?;
         if let Err(e) = preallocate(&file, len as u64) {
-            // Leave no half-made file behind: a later start would take it for data.
-            let _ = std::fs::remove_file(path);
-            return Err(StoreError::io("fallocate", path, e));
+            let _ = std::fs::remove_file(&tmp);
+            return Err(StoreError::io("fallocate", &tmp, e));
         }
+        std::fs::rename(&tmp, path).map_err(|e| StoreError::io("rename", &tmp, e))?;
         if let Some(dir) = path.parent() {
             sync_dir(dir)?;
         }

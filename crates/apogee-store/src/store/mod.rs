@@ -9,6 +9,7 @@
 mod get;
 mod housekeeping;
 mod put;
+mod verify;
 
 use std::fs::File;
 use std::path::PathBuf;
