@@ -37,7 +37,9 @@ fn bench_record(c: &mut Criterion) {
         b.iter(|| encode(black_box(&d), 42, &stamp, black_box(&mut buf)))
     });
     encode(&d, body_crc(&body), &stamp, &mut buf);
-    group.bench_function("decode", |b| b.iter(|| decode(black_box(&buf)).map(|v| v.queue_offset)));
+    group.bench_function("decode", |b| {
+        b.iter(|| decode(black_box(&buf)).map(|v| v.queue_offset))
+    });
     group.bench_function("decode_verify_crc", |b| {
         b.iter(|| decode(black_box(&buf)).and_then(|v| v.verify_crc()))
     });

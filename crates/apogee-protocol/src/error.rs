@@ -76,7 +76,9 @@ pub enum NameError {
         max: usize,
     },
     /// The name contains a character outside `[%|a-zA-Z0-9_-]`.
-    #[error("{kind} name {name:?} contains {bad:?}; allowed are letters, digits, '%', '|', '_' and '-'")]
+    #[error(
+        "{kind} name {name:?} contains {bad:?}; allowed are letters, digits, '%', '|', '_' and '-'"
+    )]
     BadCharacter {
         /// "topic" or "group".
         kind: &'static str,

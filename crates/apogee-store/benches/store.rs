@@ -16,7 +16,11 @@ fn bench_append(c: &mut Criterion) {
     let mut group = c.benchmark_group("store");
     group.throughput(Throughput::Bytes(1024));
     group.bench_function("append_1KiB", |b| {
-        b.iter(|| store.append(std::slice::from_ref(black_box(&msg))).expect("append"))
+        b.iter(|| {
+            store
+                .append(std::slice::from_ref(black_box(&msg)))
+                .expect("append")
+        })
     });
     while store.positions().dispatched < store.positions().published {
         std::thread::yield_now();
@@ -36,8 +40,8 @@ fn bench_append(c: &mut Criterion) {
 
 fn bench_consume_queue(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let cq = ConsumeQueue::open(&dir.path().join("q"), "T", 0, 300_000 * CQ_UNIT_BYTES)
-        .expect("open");
+    let cq =
+        ConsumeQueue::open(&dir.path().join("q"), "T", 0, 300_000 * CQ_UNIT_BYTES).expect("open");
     for i in 0..600_000u64 {
         let unit = CqUnit {
             phy_offset: i * 1100,

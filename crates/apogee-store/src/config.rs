@@ -255,8 +255,10 @@ mod tests {
         assert_eq!(config.flush_disk_type, FlushDiskType::AsyncFlush);
         assert_eq!(config.mapped_file_size_consume_queue, 6_000_000);
 
-        let mut tiny = StoreConfig::default();
-        tiny.mapped_file_size_commit_log = 4096;
+        let tiny = StoreConfig {
+            mapped_file_size_commit_log: 4096,
+            ..StoreConfig::default()
+        };
         assert!(matches!(
             tiny.validate(),
             Err(StoreError::Config {
@@ -264,11 +266,15 @@ mod tests {
                 ..
             })
         ));
-        let mut bad_cq = StoreConfig::default();
-        bad_cq.mapped_file_size_consume_queue = 30;
+        let bad_cq = StoreConfig {
+            mapped_file_size_consume_queue: 30,
+            ..StoreConfig::default()
+        };
         assert!(bad_cq.validate().is_err());
-        let mut bad_hours = StoreConfig::default();
-        bad_hours.delete_when = "04;25".into();
+        let bad_hours = StoreConfig {
+            delete_when: "04;25".into(),
+            ..StoreConfig::default()
+        };
         assert!(bad_hours.validate().is_err());
         assert_eq!(
             "SYNC_FLUSH".parse::<FlushDiskType>(),

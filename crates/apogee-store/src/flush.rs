@@ -92,12 +92,16 @@ fn flush_and_publish(log: &CommitLog, control: &FlushControl) -> bool {
     let target = log.published();
     match log.flush_to(target) {
         Ok(()) => {
-            control.state.send_modify(|s| s.flushed = s.flushed.max(log.flushed()));
+            control
+                .state
+                .send_modify(|s| s.flushed = s.flushed.max(log.flushed()));
             true
         }
         Err(e) => {
             tracing::error!(error = %e, "commit-log flush failed; refusing further writes");
-            control.state.send_modify(|s| s.failed = Some(e.to_string()));
+            control
+                .state
+                .send_modify(|s| s.failed = Some(e.to_string()));
             false
         }
     }

@@ -237,7 +237,10 @@ mod tests {
         let raw = std::fs::read(&path).expect("read");
         assert_eq!(raw.len(), 8192);
         assert_eq!(&raw[4090..4094], b"abcd");
-        assert!(MappedFile::create(&path, 8192).is_err(), "create_new refuses");
+        assert!(
+            MappedFile::create(&path, 8192).is_err(),
+            "create_new refuses"
+        );
         assert!(matches!(
             MappedFile::open(&path, 4096),
             Err(StoreError::BadFile { .. })

@@ -79,13 +79,19 @@ fn sigkill_never_loses_acknowledged_records() {
     for round in 0..rounds {
         let kill_after = Duration::from_millis(rng.random_range(20..400));
         let new = run_child_and_kill(dir.path(), round as u64, kill_after);
-        eprintln!("round {round}: killed after {kill_after:?}, {} acks", new.len());
+        eprintln!(
+            "round {round}: killed after {kill_after:?}, {} acks",
+            new.len()
+        );
         acks.extend(new);
         if round % 2 == 0 || round + 1 == rounds {
             verify(dir.path(), &acks);
         }
     }
-    assert!(acks.len() > 100, "the children acknowledged too little to prove anything");
+    assert!(
+        acks.len() > 100,
+        "the children acknowledged too little to prove anything"
+    );
 }
 
 /// Runs one child until `kill_after` past its first ack, kills it, and returns its acks.
@@ -123,8 +129,7 @@ fn run_child_and_kill(dir: &Path, round: u64, kill_after: Duration) -> Vec<Ack> 
     child.kill().expect("SIGKILL child");
     child.wait().expect("reap child");
     reader.join().expect("reader");
-    let acks = acks.lock().expect("acks").clone();
-    acks
+    acks.lock().expect("acks").clone()
 }
 
 fn parse_ack(line: &str) -> Option<Ack> {
@@ -159,9 +164,19 @@ fn verify(dir: &Path, acks: &[Ack]) {
         assert_eq!(view.queue_offset as u64, ack.queue_offset);
         assert_eq!(view.body, ack.body.as_slice());
         let got = store
-            .get_messages(&ack.topic, ack.queue, ack.queue_offset, 1, usize::MAX, &|_| true)
+            .get_messages(
+                &ack.topic,
+                ack.queue,
+                ack.queue_offset,
+                1,
+                usize::MAX,
+                &|_| true,
+            )
             .expect("get");
-        assert_eq!(got.messages.first().map(|m| m.physical_offset), Some(ack.phy_offset));
+        assert_eq!(
+            got.messages.first().map(|m| m.physical_offset),
+            Some(ack.phy_offset)
+        );
     }
     check_queues_dense(&store);
     let rt = common::runtime();
@@ -178,7 +193,10 @@ fn verify(dir: &Path, acks: &[Ack]) {
 fn check_queues_dense(store: &MessageStore) {
     for topic in TOPICS {
         for queue in 0..QUEUES {
-            let (min, max) = (store.min_offset(topic, queue), store.max_offset(topic, queue));
+            let (min, max) = (
+                store.min_offset(topic, queue),
+                store.max_offset(topic, queue),
+            );
             let mut expected = min;
             while expected < max {
                 let got = store
@@ -190,7 +208,10 @@ fn check_queues_dense(store: &MessageStore) {
                     assert_eq!(view.queue_offset as u64, expected, "{topic}/{queue}");
                     expected += 1;
                 }
-                assert!(!got.messages.is_empty(), "hole in {topic}/{queue} at {expected}");
+                assert!(
+                    !got.messages.is_empty(),
+                    "hole in {topic}/{queue} at {expected}"
+                );
             }
         }
     }

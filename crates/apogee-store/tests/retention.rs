@@ -30,7 +30,10 @@ fn expired_segments_and_their_queue_entries_are_deleted() {
     sorted.sort();
     let old = SystemTime::now() - Duration::from_secs(100 * 3600);
     for path in &sorted[..2] {
-        let file = std::fs::File::options().write(true).open(path).expect("open");
+        let file = std::fs::File::options()
+            .write(true)
+            .open(path)
+            .expect("open");
         file.set_modified(old).expect("age segment");
     }
     // Nothing is due yet an hour from now for the young segments; the two old ones go.
@@ -91,7 +94,13 @@ fn disk_over_limit_refuses_writes() {
     let err = rt
         .block_on(store.put_message(&message("T", 0, 1, 10)))
         .expect_err("refused");
-    assert!(matches!(err, StoreError::DiskFull { limit_percent: 1, .. }));
+    assert!(matches!(
+        err,
+        StoreError::DiskFull {
+            limit_percent: 1,
+            ..
+        }
+    ));
     assert!(err.to_string().contains("diskMaxUsedSpaceRatio"), "{err}");
     assert_eq!(store.max_offset("T", 0), 1, "nothing was stored");
     let read = store

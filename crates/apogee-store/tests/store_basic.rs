@@ -32,7 +32,10 @@ fn put_then_get_across_segments() {
         assert_eq!(result.append.queue_offset, seq / 3);
     }
     wait_dispatched(&store);
-    assert!(store.positions().published > 3 * 64 * 1024, "several segments");
+    assert!(
+        store.positions().published > 3 * 64 * 1024,
+        "several segments"
+    );
     for queue in 0..3 {
         assert_eq!(store.max_offset("T", queue), 100);
         let got = store
@@ -155,7 +158,10 @@ fn reopen_after_clean_shutdown_restores_offsets() {
     let report = store.recovery_report().clone();
     assert!(report.clean_shutdown);
     assert_eq!(report.log_end, published);
-    assert_eq!(report.records_scanned, 0, "nothing to rescan after a clean stop");
+    assert_eq!(
+        report.records_scanned, 0,
+        "nothing to rescan after a clean stop"
+    );
     let again: Vec<u64> = (0..4)
         .flat_map(|q| [store.max_offset("Even", q), store.max_offset("Odd", q)])
         .collect();

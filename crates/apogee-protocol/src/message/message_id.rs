@@ -95,10 +95,7 @@ mod tests {
         let id = encode_offset_msg_id(host, 0x1234);
         assert_eq!(id, "0A00000100002A9F0000000000001234");
         assert_eq!(decode_offset_msg_id(&id), Ok((host, 0x1234)));
-        assert_eq!(
-            decode_offset_msg_id(&id.to_lowercase()),
-            Ok((host, 0x1234))
-        );
+        assert_eq!(decode_offset_msg_id(&id.to_lowercase()), Ok((host, 0x1234)));
     }
 
     /// IPv6 ids are 56 digits; malformed ids are errors, not panics.

@@ -73,7 +73,10 @@ pub fn iter(encoded: &str) -> impl Iterator<Item = (&str, &str)> {
 /// The value of `name`; when a name repeats, the last one wins (as Java's map does).
 #[must_use]
 pub fn get<'a>(encoded: &'a str, name: &str) -> Option<&'a str> {
-    iter(encoded).filter(|(n, _)| *n == name).last().map(|(_, v)| v)
+    iter(encoded)
+        .filter(|(n, _)| *n == name)
+        .last()
+        .map(|(_, v)| v)
 }
 
 /// Whether the sender waits for flush/replication: [`WAIT`] absent or anything but `"false"`.

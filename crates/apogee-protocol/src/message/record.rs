@@ -120,7 +120,11 @@ impl RecordDraft<'_> {
     /// Size of the encoded record in bytes.
     #[must_use]
     pub fn encoded_len(&self) -> usize {
-        let topic_len_bytes = if self.topic.len() > TOPIC_V1_BYTES_MAX { 2 } else { 1 };
+        let topic_len_bytes = if self.topic.len() > TOPIC_V1_BYTES_MAX {
+            2
+        } else {
+            1
+        };
         RECORD_BYTES_MIN - 16
             + host_len(&self.born_host)
             + host_len(&self.store_host)
@@ -165,7 +169,10 @@ fn put_host(out: &mut &mut [u8], addr: &SocketAddr) {
 pub fn encode(draft: &RecordDraft<'_>, crc: u32, stamp: &Stamp, out: &mut [u8]) {
     let total = draft.encoded_len();
     assert_eq!(out.len(), total, "record buffer length");
-    assert!(draft.properties.len() <= PROPERTIES_BYTES_MAX, "properties too long");
+    assert!(
+        draft.properties.len() <= PROPERTIES_BYTES_MAX,
+        "properties too long"
+    );
     assert!(draft.topic.len() <= usize::from(u16::MAX), "topic too long");
     let v2 = draft.topic.len() > TOPIC_V1_BYTES_MAX;
     let mut w: &mut [u8] = out;
@@ -258,7 +265,9 @@ pub fn peek(buf: &[u8]) -> Result<SlotHead, DecodeError> {
     match magic {
         0 if size == 0 => Ok(SlotHead::Empty),
         MAGIC_BLANK if size >= BLANK_HEADER_BYTES as i32 => Ok(SlotHead::Blank(size as usize)),
-        MAGIC_V1 | MAGIC_V2 if size >= RECORD_BYTES_MIN as i32 => Ok(SlotHead::Record(size as usize)),
+        MAGIC_V1 | MAGIC_V2 if size >= RECORD_BYTES_MIN as i32 => {
+            Ok(SlotHead::Record(size as usize))
+        }
         MAGIC_V1 | MAGIC_V2 | MAGIC_BLANK => Err(DecodeError::BadLength {
             field: "TOTALSIZE",
             value: i64::from(size),

@@ -102,13 +102,19 @@ fn corruption_is_detected() {
 
     let mut bad_magic = out.clone();
     bad_magic[5] ^= 0xFF;
-    assert!(matches!(decode(&bad_magic), Err(DecodeError::BadMagic { .. })));
+    assert!(matches!(
+        decode(&bad_magic),
+        Err(DecodeError::BadMagic { .. })
+    ));
 
     let mut bad_body = out.clone();
     let body_pos = out.len() - 2 - 1 - 5 - 7;
     bad_body[body_pos] ^= 1;
     let view = decode(&bad_body).expect("structure intact");
-    assert!(matches!(view.verify_crc(), Err(DecodeError::BodyCrcMismatch { .. })));
+    assert!(matches!(
+        view.verify_crc(),
+        Err(DecodeError::BodyCrcMismatch { .. })
+    ));
 
     assert!(matches!(
         decode(&out[..out.len() - 1]),

@@ -101,7 +101,11 @@ impl CommitLog {
         for (i, (prepared, len)) in batch.iter().zip(&lens).enumerate() {
             debug_assert_eq!(prepared.draft.topic, topic, "batch mixes topics");
             let stamp = Stamp {
-                queue_offset: if dispatchable { (queue_offset + i as u64) as i64 } else { 0 },
+                queue_offset: if dispatchable {
+                    (queue_offset + i as u64) as i64
+                } else {
+                    0
+                },
                 physical_offset: offset as i64,
                 store_timestamp,
             };
@@ -136,7 +140,10 @@ impl CommitLog {
             if (need + BLANK_HEADER_BYTES) as u64 <= remaining {
                 return Ok(segment.clone());
             }
-            assert!(remaining >= BLANK_HEADER_BYTES as u64, "segment lost its filler room");
+            assert!(
+                remaining >= BLANK_HEADER_BYTES as u64,
+                "segment lost its filler room"
+            );
             // SAFETY: writer lock held; the range is at or above `published`.
             let filler = unsafe { segment.slice_mut(w.pos, BLANK_HEADER_BYTES) };
             filler[..4].copy_from_slice(&(remaining as i32).to_be_bytes());
@@ -157,7 +164,10 @@ impl CommitLog {
 
     fn publish(&self, pos: u64) {
         let before = self.published.swap(pos, Ordering::SeqCst);
-        assert!(pos >= before, "published position moving backwards: {before} -> {pos}");
+        assert!(
+            pos >= before,
+            "published position moving backwards: {before} -> {pos}"
+        );
         self.appended.ring();
     }
 }

@@ -33,7 +33,10 @@ impl CommitLog {
         w.current = current;
         w.queue_offsets = queue_offsets;
         self.published.store(log_end, Ordering::SeqCst);
-        let flushed = self.flushed().min(log_end).max(self.min_offset().min(log_end));
+        let flushed = self
+            .flushed()
+            .min(log_end)
+            .max(self.min_offset().min(log_end));
         self.flushed.store(flushed, Ordering::SeqCst);
         drop(w);
         // Whatever recovery read may still be only in the page cache (the previous process was

@@ -22,8 +22,8 @@ use apogee_protocol::message::record::{self, SlotHead};
 use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
 
-pub use append::{AppendResult, Prepared};
 use append::Writer;
+pub use append::{AppendResult, Prepared};
 pub use segment::Segment;
 
 use crate::doorbell::Doorbell;
@@ -190,7 +190,9 @@ impl CommitLog {
             })),
             SlotHead::Record(size) if offset + size as u64 <= limit => {
                 // SAFETY: as above.
-                Ok(Slot::Record(unsafe { segment::published_bytes(segment, offset, size) }))
+                Ok(Slot::Record(unsafe {
+                    segment::published_bytes(segment, offset, size)
+                }))
             }
             SlotHead::Record(size) => Err(corrupt(apogee_protocol::DecodeError::Truncated {
                 what: "record",
@@ -255,7 +257,10 @@ impl CommitLog {
     /// [`StoreError::Io`] on a write-back error; `flushed` is then left where it was.
     pub fn flush_to(&self, target: u64) -> Result<()> {
         let from = self.flushed();
-        assert!(target <= self.published(), "flushing past the published position");
+        assert!(
+            target <= self.published(),
+            "flushing past the published position"
+        );
         if target <= from {
             return Ok(());
         }

@@ -49,7 +49,10 @@ impl QueueOffsetTable {
 
     fn index(queue_id: i32) -> usize {
         let idx = usize::try_from(queue_id).unwrap_or(usize::MAX);
-        assert!(idx < QUEUES_PER_TOPIC_MAX, "queue id {queue_id} out of range");
+        assert!(
+            idx < QUEUES_PER_TOPIC_MAX,
+            "queue id {queue_id} out of range"
+        );
         idx
     }
 }

@@ -23,7 +23,11 @@ impl Segment {
     /// # Errors
     /// I/O errors, including a full disk when space is reserved.
     pub fn create(dir: &Path, start: u64, len: usize) -> Result<Self> {
-        assert_eq!(start % len as u64, 0, "segment start must be a multiple of its size");
+        assert_eq!(
+            start % len as u64,
+            0,
+            "segment start must be a multiple of its size"
+        );
         let file = MappedFile::create(&dir.join(segment_files::name(start)), len)?;
         Ok(Self { start, file })
     }

@@ -66,7 +66,10 @@ impl ConsumeQueue {
     /// # Errors
     /// [`StoreError::BadFile`] for misnamed, missized or non-contiguous files, or I/O errors.
     pub fn open(dir: &Path, topic: &str, queue_id: i32, file_bytes: usize) -> Result<Self> {
-        assert!(file_bytes > 0 && file_bytes % CQ_UNIT_BYTES == 0, "cq file size");
+        assert!(
+            file_bytes > 0 && file_bytes % CQ_UNIT_BYTES == 0,
+            "cq file size"
+        );
         let units_per_file = (file_bytes / CQ_UNIT_BYTES) as u64;
         let mut files = Vec::new();
         for (byte_offset, path) in crate::segment_files::list(dir)? {
@@ -164,7 +167,9 @@ impl ConsumeQueue {
     #[must_use]
     pub fn read(&self, from: u64, max_units: usize) -> Vec<(u64, CqUnit)> {
         let start = from.max(self.min_offset());
-        let end = self.max_offset().min(start.saturating_add(max_units as u64));
+        let end = self
+            .max_offset()
+            .min(start.saturating_add(max_units as u64));
         let files = self.files.read();
         let mut out = Vec::with_capacity((end.saturating_sub(start)) as usize);
         let mut current: Option<Arc<CqFile>> = None;
@@ -238,7 +243,9 @@ impl ConsumeQueue {
                 l.first + self.units_per_file
             });
         std::fs::create_dir_all(&self.dir).map_err(|e| StoreError::io("mkdir", &self.dir, e))?;
-        let path = self.dir.join(crate::segment_files::name(first * CQ_UNIT_BYTES as u64));
+        let path = self
+            .dir
+            .join(crate::segment_files::name(first * CQ_UNIT_BYTES as u64));
         let bytes = (self.units_per_file as usize) * CQ_UNIT_BYTES;
         let file = Arc::new(CqFile {
             first,

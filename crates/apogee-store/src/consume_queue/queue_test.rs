@@ -41,7 +41,10 @@ fn gaps_truncation_retention() {
     for i in 0..10 {
         cq.put(i, &unit(i)).expect("put");
     }
-    assert!(matches!(cq.put(12, &unit(12)), Err(StoreError::BadFile { .. })));
+    assert!(matches!(
+        cq.put(12, &unit(12)),
+        Err(StoreError::BadFile { .. })
+    ));
     // Rewriting an existing unit (recovery re-dispatch) is allowed.
     cq.put(5, &unit(5)).expect("rewrite");
     assert_eq!(cq.max_offset(), 10);

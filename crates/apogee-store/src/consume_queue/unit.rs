@@ -68,7 +68,9 @@ mod tests {
         unit.encode(&mut raw);
         assert_eq!(
             raw,
-            [0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0x30, 255, 255, 255, 255, 255, 255, 255, 255]
+            [
+                0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0x30, 255, 255, 255, 255, 255, 255, 255, 255
+            ]
         );
         assert_eq!(CqUnit::decode(&raw), Some(unit));
         assert_eq!(CqUnit::decode(&[0u8; 20]), None);

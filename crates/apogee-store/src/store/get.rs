@@ -83,7 +83,12 @@ impl MessageStore {
         })
     }
 
-    fn read_unit(&self, cq: &ConsumeQueue, queue_offset: u64, unit: &CqUnit) -> Result<Option<Bytes>> {
+    fn read_unit(
+        &self,
+        cq: &ConsumeQueue,
+        queue_offset: u64,
+        unit: &CqUnit,
+    ) -> Result<Option<Bytes>> {
         let check_crc = self.inner.config.check_crc_on_read;
         let Some(record) = self.inner.log.read_record(unit.phy_offset, check_crc)? else {
             return Ok(None);

@@ -41,8 +41,8 @@ pub(super) fn spawn(inner: Arc<Inner>) -> Result<JoinHandle<()>> {
 }
 
 fn run(inner: &Inner) {
-    let tick = Duration::from_millis(inner.config.flush_interval_consume_queue)
-        .min(DISK_CHECK_INTERVAL);
+    let tick =
+        Duration::from_millis(inner.config.flush_interval_consume_queue).min(DISK_CHECK_INTERVAL);
     let mut last_retention_hour = None;
     loop {
         let seen = inner.housekeeping_wake.seq();
@@ -82,12 +82,21 @@ impl Inner {
         };
         let limit = f64::from(self.config.disk_max_used_space_ratio);
         let over = used > limit;
-        self.disk_used_percent.store(used.ceil() as u32, Ordering::Release);
+        self.disk_used_percent
+            .store(used.ceil() as u32, Ordering::Release);
         if self.disk_full.swap(over, Ordering::AcqRel) != over {
             if over {
-                tracing::error!(used, limit, "disk over diskMaxUsedSpaceRatio: refusing writes");
+                tracing::error!(
+                    used,
+                    limit,
+                    "disk over diskMaxUsedSpaceRatio: refusing writes"
+                );
             } else {
-                tracing::info!(used, limit, "disk back under diskMaxUsedSpaceRatio: accepting writes");
+                tracing::info!(
+                    used,
+                    limit,
+                    "disk back under diskMaxUsedSpaceRatio: accepting writes"
+                );
             }
         }
         over
@@ -150,6 +159,10 @@ fn local_hour_slot() -> (i64, u32) {
     let t: libc::time_t = now as libc::time_t;
     // SAFETY: both pointers are valid for the call; localtime_r is thread-safe.
     let ok = unsafe { !libc::localtime_r(&t, &mut tm).is_null() };
-    let hour = if ok { tm.tm_hour as u32 } else { ((now / 3600) % 24) as u32 };
+    let hour = if ok {
+        tm.tm_hour as u32
+    } else {
+        ((now / 3600) % 24) as u32
+    };
     (now / 86_400, hour)
 }

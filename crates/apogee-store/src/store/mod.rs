@@ -128,8 +128,14 @@ impl MessageStore {
             index.clone(),
             0,
         ));
-        let report =
-            recovery::recover(&log, &queues, index.as_ref(), &dispatcher, checkpoint, clean)?;
+        let report = recovery::recover(
+            &log,
+            &queues,
+            index.as_ref(),
+            &dispatcher,
+            checkpoint,
+            clean,
+        )?;
         dispatcher.start_at(report.log_end);
         let log_min = log.min_offset();
         for cq in queues.all() {
@@ -296,15 +302,11 @@ fn start_threads(inner: &Arc<Inner>) -> Result<Vec<JoinHandle<()>>> {
         &inner.config,
     )?;
     let for_dispatch = Arc::downgrade(inner);
-    let dispatcher = dispatch::spawn(
-        inner.dispatcher.clone(),
-        inner.appended.clone(),
-        move |e| {
-            if let Some(inner) = for_dispatch.upgrade() {
-                inner.set_fatal(e);
-            }
-        },
-    )?;
+    let dispatcher = dispatch::spawn(inner.dispatcher.clone(), inner.appended.clone(), move |e| {
+        if let Some(inner) = for_dispatch.upgrade() {
+            inner.set_fatal(e);
+        }
+    })?;
     let housekeeper = housekeeping::spawn(inner.clone())?;
     Ok(vec![flusher, dispatcher, housekeeper])
 }

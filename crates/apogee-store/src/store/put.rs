@@ -33,7 +33,9 @@ impl MessageStore {
     /// oversized or mixed batch.
     pub async fn put_messages(&self, batch: &[PutMessage]) -> Result<PutResult> {
         let append = self.append(batch)?;
-        let wait = batch.iter().any(|m| properties::wait_store_ok(&m.properties));
+        let wait = batch
+            .iter()
+            .any(|m| properties::wait_store_ok(&m.properties));
         self.await_durable(append, wait).await
     }
 
