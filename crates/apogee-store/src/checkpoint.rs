@@ -32,6 +32,8 @@ pub struct Checkpoint {
 pub struct CheckpointFile {
     path: PathBuf,
     file: File,
+    /// The last checkpoint written, to skip rewriting an unchanged one.
+    last: Option<Checkpoint>,
 }
 
 impl CheckpointFile {
@@ -58,23 +60,30 @@ impl CheckpointFile {
             Self {
                 path: path.to_path_buf(),
                 file,
+                last: None,
             },
             checkpoint,
         ))
     }
 
-    /// Writes `checkpoint` and waits until it is on disk.
+    /// Writes `checkpoint` and waits until it is on disk (nothing to do if it is the one
+    /// written last).
     ///
     /// # Errors
     /// [`StoreError::Io`] on a write or sync failure.
     pub fn write(&mut self, checkpoint: Checkpoint) -> Result<()> {
+        if self.last == Some(checkpoint) {
+            return Ok(());
+        }
         let page = encode(checkpoint);
         self.file
             .write_all_at(&page, 0)
             .map_err(|e| StoreError::io("write", &self.path, e))?;
         self.file
             .sync_data()
-            .map_err(|e| StoreError::io("fdatasync", &self.path, e))
+            .map_err(|e| StoreError::io("fdatasync", &self.path, e))?;
+        self.last = Some(checkpoint);
+        Ok(())
     }
 }
 

@@ -176,3 +176,37 @@ pub async fn wait_flushed(
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A waiter returns once the flushed offset covers its record, times out with `false`
+    /// (FLUSH_DISK_TIMEOUT) when it never does, and fails when flushing failed.
+    #[tokio::test(start_paused = true)]
+    async fn wait_outcomes() {
+        let control = FlushControl::new(0);
+        let waiter = tokio::spawn(wait_flushed(
+            control.state.subscribe(),
+            100,
+            Duration::from_secs(5),
+        ));
+        control.state.send_modify(|s| s.flushed = 50);
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished(), "50 does not cover 100");
+        control.state.send_modify(|s| s.flushed = 100);
+        assert!(waiter.await.expect("join").expect("no error"));
+
+        let stuck = wait_flushed(control.state.subscribe(), 200, Duration::from_secs(5));
+        assert!(
+            !stuck.await.expect("no error"),
+            "timed out => FLUSH_DISK_TIMEOUT"
+        );
+
+        control
+            .state
+            .send_modify(|s| s.failed = Some("EIO".to_owned()));
+        let failed = wait_flushed(control.state.subscribe(), 300, Duration::from_secs(5)).await;
+        assert!(matches!(failed, Err(StoreError::Poisoned(_))));
+    }
+}

@@ -1,1 +1,165 @@
-fn main() {}
+//! `apogee`: a durable, RocketMQ-compatible message broker. The one binary.
+//!
+//! Subcommands so far:
+//!
+//! - `apogee bench limits`: measure this machine's storage ceilings.
+//! - `apogee bench store`: measure the store against those ceilings (not built yet).
+//!
+//! Logs go to stderr, filtered by `RUST_LOG` (default `warn`). Errors print as one short
+//! message, its causes and a hint, and exit with status 1.
+
+mod bench;
+
+use std::io::ErrorKind;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use bench::UserError;
+use bench::limits::LimitsArgs;
+use bench::store::StoreBenchArgs;
+
+/// The command line of `apogee`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "apogee",
+    version,
+    about = "Apogee: a durable, RocketMQ-compatible message broker"
+)]
+struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Top-level subcommands. New ones (`serve`, `admin`, ...) go here.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Benchmarks that print their figures beside this machine's own ceilings.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// `apogee bench ...` subcommands.
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Measure this machine's storage ceilings: buffered and O_DIRECT write throughput,
+    /// 4 KiB write+fdatasync latency and 256 KiB write+fdatasync throughput.
+    Limits(LimitsArgs),
+    /// Measure the store's throughput, latency and recovery against those ceilings.
+    Store(StoreBenchArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match run(&cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            print_error(&error);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Dispatches a parsed command.
+fn run(command: &Command) -> anyhow::Result<()> {
+    match command {
+        Command::Bench(BenchCommand::Limits(args)) => bench::limits::run(args),
+        Command::Bench(BenchCommand::Store(args)) => bench::store::run(args),
+    }
+}
+
+/// Logs to stderr, filtered by `RUST_LOG`; `warn` when unset or unparsable.
+fn init_logging() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Prints `error` for people on stderr: the message, each cause once, and a hint.
+fn print_error(error: &anyhow::Error) {
+    if let Some(user) = error.downcast_ref::<UserError>() {
+        eprintln!("error: {user}");
+        eprintln!("hint: {}", user.hint);
+        return;
+    }
+    eprintln!("error: {error}");
+    for cause in error.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+    eprintln!("hint: {}", hint_for(error));
+}
+
+/// A hint for an error that did not bring its own.
+fn hint_for(error: &anyhow::Error) -> &'static str {
+    let kind = error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<std::io::Error>())
+        .map(std::io::Error::kind);
+    match kind {
+        Some(ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem) => {
+            "pass a --dir that you can write to"
+        }
+        Some(ErrorKind::StorageFull | ErrorKind::QuotaExceeded) => {
+            "free some space, pass a smaller --buffered-bytes, or a --dir on another file system"
+        }
+        Some(_) => "check that --dir names a directory you can create and write to",
+        None => "run again with RUST_LOG=debug for more detail",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// The command-line definition is consistent (clap's own checks).
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// `bench limits` takes sizes with suffixes and defaults to 4 GiB.
+    #[test]
+    fn parses_bench_limits() {
+        let cli = Cli::try_parse_from(["apogee", "bench", "limits", "--buffered-bytes", "512M"])
+            .expect("parses");
+        let Command::Bench(BenchCommand::Limits(args)) = cli.command else {
+            panic!("wrong command: {cli:?}");
+        };
+        assert_eq!(args.buffered_bytes, 512 * bench::size::MIB);
+        assert!(!args.json);
+
+        let cli = Cli::try_parse_from(["apogee", "bench", "limits", "--json"]).expect("parses");
+        let Command::Bench(BenchCommand::Limits(args)) = cli.command else {
+            panic!("wrong command: {cli:?}");
+        };
+        assert_eq!(args.buffered_bytes, 4 * bench::size::GIB);
+        assert!(args.json);
+        assert_eq!(args.dir, std::path::PathBuf::from("./data/bench"));
+    }
+
+    /// `bench store` has its defaults and reports that it is not built yet.
+    #[test]
+    fn bench_store_is_a_stub() {
+        let cli = Cli::try_parse_from(["apogee", "bench", "store"]).expect("parses");
+        let Command::Bench(BenchCommand::Store(args)) = &cli.command else {
+            panic!("wrong command: {cli:?}");
+        };
+        assert_eq!(args.records, 1_000_000);
+        assert_eq!(args.recovery_bytes, bench::size::GIB);
+        let error = run(&cli.command).expect_err("not built yet");
+        assert_eq!(error.to_string(), "bench store is not built yet");
+    }
+
+    /// Bad sizes are refused by the parser, not later.
+    #[test]
+    fn refuses_bad_sizes() {
+        let parsed = Cli::try_parse_from(["apogee", "bench", "limits", "--buffered-bytes", "4X"]);
+        assert!(parsed.is_err());
+    }
+}

@@ -170,12 +170,26 @@ impl MessageStore {
         Ok(Some(view.store_timestamp))
     }
 
-    /// The record stored at commit-log `offset`, validated; `None` if no record starts there.
+    /// The record stored at commit-log `offset` (an offset from outside, e.g. a message id),
+    /// validated; `None` if no record starts there.
+    ///
+    /// An offset into the middle of a record, or past the end, is a bad request rather than
+    /// damage, so it gives `None`: bytes that do not decode as a record whose PHYSICALOFFSET is
+    /// `offset` are not a record. A record that does sit there but fails its body CRC is
+    /// corrupt and gives an error.
     ///
     /// # Errors
-    /// If the record is corrupt.
+    /// [`StoreError::CorruptRecord`] if the record at `offset` fails its CRC.
     pub fn record_at(&self, offset: u64) -> Result<Option<Bytes>> {
-        self.inner.log.read_record(offset, true)
+        match self.inner.log.read_record(offset, true) {
+            Ok(found) => Ok(found),
+            Err(StoreError::CorruptRecord {
+                source: apogee_protocol::DecodeError::BodyCrcMismatch { .. },
+                ..
+            }) => self.inner.log.read_record(offset, true),
+            Err(StoreError::CorruptRecord { .. } | StoreError::MisplacedRecord { .. }) => Ok(None),
+            Err(other) => Err(other),
+        }
     }
 
     /// The record named by an offset message id (VIEW_MESSAGE_BY_ID); the store host in the id

@@ -1,0 +1,198 @@
+//! The individual measurements of `apogee bench store` (see [`super::store`]).
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use apogee_store::{FlushDiskType, MessageStore, PutMessage, PutStatus, StoreConfig};
+use hdrhistogram::Histogram;
+
+/// Body size of every benchmark record.
+const BODY_BYTES: usize = 1024;
+/// Puts measured with one SYNC_FLUSH appender.
+const SYNC_ONE_PUTS: u64 = 3_000;
+/// Concurrent appenders in the group-commit run.
+const SYNC_APPENDERS: u64 = 32;
+/// Puts per appender in the group-commit run.
+const SYNC_PUTS_PER_APPENDER: u64 = 2_000;
+
+pub(super) fn remove(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+fn config(dir: &Path, flush: FlushDiskType) -> StoreConfig {
+    let mut config = StoreConfig::with_root(dir);
+    config.flush_disk_type = flush;
+    config
+}
+
+fn message(seq: u64) -> PutMessage {
+    let mut msg = PutMessage::new("BenchTopic", (seq % 4) as i32, vec![b'x'; BODY_BYTES]);
+    msg.properties = format!("TAGS\u{1}TagA\u{2}KEYS\u{1}k{seq}\u{2}");
+    msg
+}
+
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds")
+}
+
+/// One appender, no waiting per put; timed until the final flush covers everything.
+pub(super) fn async_append(dir: &Path, records: u64) -> Result<(f64, f64, f64)> {
+    let store = MessageStore::open(config(dir, FlushDiskType::AsyncFlush))?;
+    let mut hist = histogram();
+    let mut bytes = 0u64;
+    let start = Instant::now();
+    for seq in 0..records {
+        let t = Instant::now();
+        let appended = store.append(std::slice::from_ref(&message(seq)))?;
+        hist.saturating_record(t.elapsed().as_micros() as u64);
+        bytes += appended.wrote_bytes as u64;
+        if seq % 100_000 == 0 && seq > 0 {
+            eprintln!("[bench store]   {seq} records");
+        }
+    }
+    store.shutdown()?; // Flushes everything: part of the sustained figure.
+    let secs = start.elapsed().as_secs_f64();
+    Ok((
+        bytes as f64 / secs / 1e6,
+        records as f64 / secs,
+        hist.value_at_quantile(0.99) as f64,
+    ))
+}
+
+pub(super) fn sequential_read(dir: &Path) -> Result<(f64, f64)> {
+    let store = MessageStore::open(config(dir, FlushDiskType::AsyncFlush))?;
+    let (mut bytes, mut records) = (0u64, 0u64);
+    let start = Instant::now();
+    for queue in store.queue_ids("BenchTopic") {
+        let mut offset = store.min_offset("BenchTopic", queue);
+        loop {
+            let got = store.get_messages("BenchTopic", queue, offset, 1024, 4 << 20, &|_| true)?;
+            if got.messages.is_empty() {
+                break;
+            }
+            records += got.messages.len() as u64;
+            bytes += got
+                .messages
+                .iter()
+                .map(|m| m.bytes.len() as u64)
+                .sum::<u64>();
+            offset = got.next_begin_offset;
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    Ok((bytes as f64 / secs / 1e6, records as f64 / secs))
+}
+
+pub(super) async fn sync_one(dir: &Path) -> Result<(f64, f64, f64)> {
+    let store = MessageStore::open(config(dir, FlushDiskType::SyncFlush))?;
+    let mut hist = histogram();
+    let start = Instant::now();
+    for seq in 0..SYNC_ONE_PUTS {
+        let t = Instant::now();
+        let put = store.put_message(&message(seq)).await?;
+        hist.saturating_record(t.elapsed().as_micros() as u64);
+        if put.status != PutStatus::PutOk {
+            bail!("SYNC_FLUSH put returned {:?}", put.status);
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    store.shutdown()?;
+    Ok((
+        hist.mean(),
+        hist.value_at_quantile(0.99) as f64,
+        SYNC_ONE_PUTS as f64 / secs,
+    ))
+}
+
+pub(super) async fn sync_many(dir: &Path) -> Result<(f64, f64, f64, u64)> {
+    let store = Arc::new(MessageStore::open(config(dir, FlushDiskType::SyncFlush))?);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for task in 0..SYNC_APPENDERS {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut hist = histogram();
+            let (mut bytes, mut timeouts) = (0u64, 0u64);
+            for i in 0..SYNC_PUTS_PER_APPENDER {
+                let t = Instant::now();
+                let put = store.put_message(&message(task * 1_000_000 + i)).await?;
+                hist.saturating_record(t.elapsed().as_micros() as u64);
+                bytes += put.append.wrote_bytes as u64;
+                timeouts += u64::from(put.status == PutStatus::FlushDiskTimeout);
+            }
+            anyhow::Ok((hist, bytes, timeouts))
+        }));
+    }
+    let (mut hist, mut bytes, mut timeouts) = (histogram(), 0u64, 0u64);
+    for task in tasks {
+        let (h, b, t) = task.await??;
+        hist.add(h)?;
+        bytes += b;
+        timeouts += t;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    store.shutdown()?;
+    let puts = (SYNC_APPENDERS * SYNC_PUTS_PER_APPENDER) as f64;
+    Ok((
+        bytes as f64 / secs / 1e6,
+        puts / secs,
+        hist.value_at_quantile(0.99) as f64,
+        timeouts,
+    ))
+}
+
+/// The child side: appends `bytes` of records with ASYNC_FLUSH, says so, and waits to be killed.
+pub(super) fn kill_me_writer(dir: &Path, bytes: u64) -> Result<()> {
+    let store = MessageStore::open(config(dir, FlushDiskType::AsyncFlush))?;
+    let mut seq = 0;
+    while store.positions().published < bytes {
+        store.append(std::slice::from_ref(&message(seq)))?;
+        seq += 1;
+    }
+    println!("WRITTEN {}", store.positions().published);
+    std::thread::sleep(Duration::from_secs(600));
+    bail!("writer was not killed")
+}
+
+/// Kills a writer process with SIGKILL after it wrote `bytes`, then times recovery; then times
+/// the worst case (no checkpoint, consume queues or index).
+pub(super) fn recovery(dir: &Path, bytes: u64) -> Result<(f64, u64, u64, f64)> {
+    let exe = std::env::current_exe()?;
+    let mut child = Command::new(exe)
+        .args(["bench", "store", "--kill-me-writer", "--recovery-bytes"])
+        .arg(bytes.to_string())
+        .arg("--dir")
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("starting the writer process")?;
+    let mut line = String::new();
+    let stdout = child.stdout.take().context("writer stdout")?;
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)?;
+    child.kill()?; // SIGKILL
+    child.wait()?;
+    if !line.starts_with("WRITTEN") {
+        bail!("writer failed before writing its log");
+    }
+    let start = Instant::now();
+    let store = MessageStore::open(config(dir, FlushDiskType::AsyncFlush))?;
+    let kill9 = start.elapsed().as_secs_f64();
+    let report = store.recovery_report().clone();
+    store.shutdown()?;
+    drop(store);
+    std::fs::remove_file(dir.join("checkpoint"))?;
+    remove(&dir.join("consumequeue"))?;
+    remove(&dir.join("index"))?;
+    std::fs::write(dir.join("abort"), b"")?;
+    let start = Instant::now();
+    let store = MessageStore::open(config(dir, FlushDiskType::AsyncFlush))?;
+    let rebuild = start.elapsed().as_secs_f64();
+    store.shutdown()?;
+    Ok((kill9, report.log_end, report.records_scanned, rebuild))
+}
