@@ -11,7 +11,7 @@
 //! not yet known to be on disk).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -32,6 +32,11 @@ pub struct FlushState {
     pub flushed: u64,
     /// Set once a flush failed; no later flush is attempted and senders get an error.
     pub failed: Option<String>,
+    /// Flushes done so far (each one `msync` per touched segment); with SYNC_FLUSH,
+    /// appends divided by this is the group-commit batch size.
+    pub flushes: u64,
+    /// Total time spent in those flushes, µs.
+    pub flush_micros: u64,
 }
 
 /// Shared between the flush thread, the store and shutdown.
@@ -43,6 +48,9 @@ pub struct FlushControl {
     pub stop: AtomicBool,
     /// Rung to interrupt the ASYNC_FLUSH sleep (shutdown).
     pub wake: Doorbell,
+    /// Puts that will wait for a flush, counted before they append (monotonic). The SYNC_FLUSH
+    /// flusher uses it to gather a whole group before syncing.
+    pub waiting_puts: AtomicU64,
 }
 
 impl FlushControl {
@@ -52,11 +60,14 @@ impl FlushControl {
         let (state, _) = watch::channel(FlushState {
             flushed,
             failed: None,
+            flushes: 0,
+            flush_micros: 0,
         });
         Self {
             state,
             stop: AtomicBool::new(false),
             wake: Doorbell::default(),
+            waiting_puts: AtomicU64::new(0),
         }
     }
 }
@@ -90,11 +101,15 @@ pub fn spawn(
 /// Flushes to the published position and broadcasts the result; false once flushing failed.
 fn flush_and_publish(log: &CommitLog, control: &FlushControl) -> bool {
     let target = log.published();
+    let started = Instant::now();
     match log.flush_to(target) {
         Ok(()) => {
-            control
-                .state
-                .send_modify(|s| s.flushed = s.flushed.max(log.flushed()));
+            let micros = started.elapsed().as_micros() as u64;
+            control.state.send_modify(|s| {
+                s.flushed = s.flushed.max(log.flushed());
+                s.flushes += 1;
+                s.flush_micros += micros;
+            });
             true
         }
         Err(e) => {
@@ -107,21 +122,64 @@ fn flush_and_publish(log: &CommitLog, control: &FlushControl) -> bool {
     }
 }
 
+/// Longest the SYNC_FLUSH flusher waits to gather a group before syncing. Bounded well below
+/// one sync (~150 µs here) so that gathering can only add a fraction of a sync to latency.
+pub const GROUP_GATHER_MAX: Duration = Duration::from_micros(100);
+
 fn run_sync(log: &CommitLog, appended: &Doorbell, control: &FlushControl) {
     /// Upper bound on one idle wait; the loop re-checks the stop flag this often.
     const IDLE_WAIT: Duration = Duration::from_millis(100);
+    let mut group = Group::default();
     loop {
         let seen = appended.seq();
         if log.published() > log.flushed() {
+            group.gather(appended, control);
+            let started = Instant::now();
             if !flush_and_publish(log, control) {
                 return;
             }
+            group.last_sync = started.elapsed();
             continue;
         }
         if control.stop.load(Ordering::Acquire) {
             return;
         }
         appended.wait(seen, IDLE_WAIT);
+    }
+}
+
+/// Group-commit gathering. A flush releases the senders it covers; if they start their next
+/// put at once, the flusher would sync again with only the few that came in meanwhile, and
+/// groups would split in two that alternate. So when the last group had several senders, the
+/// flusher waits (at most half a sync, at most [`GROUP_GATHER_MAX`]) until as many new
+/// waiting puts have arrived. A lone sender never waits: its group has one member.
+#[derive(Debug, Default)]
+struct Group {
+    /// `waiting_puts` when the last flush started.
+    mark: u64,
+    /// Waiting puts covered by the last flush.
+    size: u64,
+    /// How long the last flush took.
+    last_sync: Duration,
+}
+
+impl Group {
+    fn gather(&mut self, appended: &Doorbell, control: &FlushControl) {
+        if self.size >= 2 {
+            let deadline = Instant::now() + (self.last_sync / 2).min(GROUP_GATHER_MAX);
+            loop {
+                let seen = appended.seq();
+                let arrived = control.waiting_puts.load(Ordering::Acquire) - self.mark;
+                let now = Instant::now();
+                if arrived >= self.size || now >= deadline {
+                    break;
+                }
+                appended.wait(seen, deadline - now);
+            }
+        }
+        let mark = control.waiting_puts.load(Ordering::Acquire);
+        self.size = mark - self.mark;
+        self.mark = mark;
     }
 }
 

@@ -150,7 +150,7 @@ mod tests {
         let Command::Bench(BenchCommand::Store(args)) = &cli.command else {
             panic!("wrong command: {cli:?}");
         };
-        assert_eq!(args.records, 1_000_000);
+        assert_eq!(args.records, None);
         assert_eq!(args.recovery_bytes, bench::size::GIB);
         let error = run(&cli.command).expect_err("not built yet");
         assert_eq!(error.to_string(), "bench store is not built yet");

@@ -84,6 +84,10 @@ pub struct Positions {
     pub flushed: u64,
     /// How far consume queues and index are built.
     pub dispatched: u64,
+    /// Commit-log flushes since the store opened.
+    pub flushes: u64,
+    /// Time spent in those flushes, µs.
+    pub flush_micros: u64,
 }
 
 impl MessageStore {
@@ -193,6 +197,8 @@ impl MessageStore {
             published: self.inner.log.published(),
             flushed: self.inner.log.flushed(),
             dispatched: self.inner.dispatcher.dispatched(),
+            flushes: self.inner.flush.state.borrow().flushes,
+            flush_micros: self.inner.flush.state.borrow().flush_micros,
         }
     }
 

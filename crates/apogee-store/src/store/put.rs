@@ -3,6 +3,7 @@
 use apogee_protocol::message::properties::{self, PROPERTIES_BYTES_MAX};
 use apogee_protocol::message::record::body_crc;
 use apogee_protocol::names;
+use std::sync::atomic::Ordering;
 
 use super::MessageStore;
 use crate::commit_log::{AppendResult, Prepared};
@@ -20,9 +21,9 @@ impl MessageStore {
     /// Invalid messages (too large, bad topic or queue id), a full disk, a closed or failed
     /// store. A message is stored if and only if this returns `Ok`.
     pub async fn put_message(&self, msg: &PutMessage) -> Result<PutResult> {
+        let wait = self.will_wait(properties::wait_store_ok(&msg.properties));
         let append = self.append(std::slice::from_ref(msg))?;
-        self.await_durable(append, properties::wait_store_ok(&msg.properties))
-            .await
+        self.await_durable(append, wait).await
     }
 
     /// Stores a batch of messages for one topic and queue contiguously, with consecutive
@@ -32,10 +33,11 @@ impl MessageStore {
     /// As [`MessageStore::put_message`], plus [`StoreError::InvalidBatch`] for an empty,
     /// oversized or mixed batch.
     pub async fn put_messages(&self, batch: &[PutMessage]) -> Result<PutResult> {
-        let append = self.append(batch)?;
-        let wait = batch
+        let wants_wait = batch
             .iter()
             .any(|m| properties::wait_store_ok(&m.properties));
+        let wait = self.will_wait(wants_wait);
+        let append = self.append(batch)?;
         self.await_durable(append, wait).await
     }
 
@@ -102,9 +104,19 @@ impl MessageStore {
             .collect()
     }
 
+    /// Whether a put that asks to wait (`WAIT` property) will wait for a flush; counts it
+    /// for group-commit gathering before it appends.
+    fn will_wait(&self, wants_wait: bool) -> bool {
+        let wait = wants_wait && self.inner.config.flush_disk_type == FlushDiskType::SyncFlush;
+        if wait {
+            self.inner.flush.waiting_puts.fetch_add(1, Ordering::AcqRel);
+        }
+        wait
+    }
+
     async fn await_durable(&self, append: AppendResult, wait: bool) -> Result<PutResult> {
         let config = &self.inner.config;
-        let status = if wait && config.flush_disk_type == FlushDiskType::SyncFlush {
+        let status = if wait {
             let rx = self.inner.flush.state.subscribe();
             let flushed =
                 flush::wait_flushed(rx, append.end_offset(), config.sync_flush_timeout()).await?;

@@ -20,7 +20,8 @@ use super::limits::{Limits, LimitsOptions, measure};
 use super::report::{self, Figure, Target};
 use super::size;
 use super::store_runs::{
-    async_append, kill_me_writer, recovery, remove, sequential_read, sync_many, sync_one,
+    AppendRun, RECORD_BYTES, ReadRun, RecoveryRun, async_append, kill_me_writer, recovery, remove,
+    sequential_read, sync_append,
 };
 
 /// Arguments of `apogee bench store`.
@@ -32,9 +33,10 @@ pub struct StoreBenchArgs {
     /// Print one JSON object instead of the human report.
     #[arg(long)]
     pub json: bool,
-    /// Records appended in the ASYNC_FLUSH run (1 KiB bodies).
-    #[arg(long, default_value_t = 1_000_000)]
-    pub records: u64,
+    /// Records appended in the ASYNC_FLUSH run (1 KiB bodies); by default as many as make
+    /// up `--buffered-bytes`, so the figure compares with the ceiling.
+    #[arg(long)]
+    pub records: Option<u64>,
     /// Log size written before the kill -9 recovery measurement.
     #[arg(long, default_value = "1G", value_parser = size::parse_size)]
     pub recovery_bytes: u64,
@@ -46,25 +48,21 @@ pub struct StoreBenchArgs {
     pub kill_me_writer: bool,
 }
 
+/// Puts measured with one SYNC_FLUSH appender.
+const SYNC_ONE_PUTS: u64 = 3_000;
+/// Concurrent appenders in the group-commit run.
+const SYNC_APPENDERS: u64 = 32;
+/// Puts per appender in the group-commit run.
+const SYNC_PUTS_PER_APPENDER: u64 = 2_000;
+
 #[derive(Debug, Serialize)]
 struct Figures {
     limits: Limits,
-    async_append_mb_s: f64,
-    async_append_records_s: f64,
-    async_append_p99_us: f64,
-    sync1_mean_us: f64,
-    sync1_p99_us: f64,
-    sync1_puts_s: f64,
-    sync32_mb_s: f64,
-    sync32_puts_s: f64,
-    sync32_p99_us: f64,
-    sync32_flush_timeouts: u64,
-    read_mb_s: f64,
-    read_records_s: f64,
-    recovery_kill9_s: f64,
-    recovery_kill9_log_bytes: u64,
-    recovery_kill9_records_scanned: u64,
-    recovery_full_rebuild_s: f64,
+    async_append: AppendRun,
+    sync_append_1: AppendRun,
+    sync_append_32: AppendRun,
+    read: ReadRun,
+    recovery: RecoveryRun,
 }
 
 /// Runs the benchmark.
@@ -89,42 +87,37 @@ pub fn run(args: &StoreBenchArgs) -> Result<()> {
         .enable_all()
         .build()?;
     let store_dir = args.dir.join("store");
-    say(&format!("ASYNC_FLUSH: appending {} records", args.records));
-    let (async_mb_s, async_rec_s, async_p99) = async_append(&store_dir, args.records)?;
+    remove(&store_dir)?;
+    // As much data as the buffered-write ceiling wrote, so the two are comparable.
+    let records = args.records.unwrap_or(args.buffered_bytes / RECORD_BYTES);
+    say(&format!("ASYNC_FLUSH: appending {records} records"));
+    let async_append = async_append(&store_dir, records)?;
     say("reading them back through the consume queue");
-    let (read_mb_s, read_rec_s) = sequential_read(&store_dir)?;
+    let read = sequential_read(&store_dir)?;
     remove(&store_dir)?;
     say("SYNC_FLUSH: one appender");
-    let (sync1_mean, sync1_p99, sync1_rate) = rt.block_on(sync_one(&store_dir))?;
+    let sync_append_1 = rt.block_on(sync_append(&store_dir, 1, SYNC_ONE_PUTS))?;
     remove(&store_dir)?;
     say("SYNC_FLUSH: 32 appenders");
-    let (sync32_mb_s, sync32_rate, sync32_p99, timeouts) = rt.block_on(sync_many(&store_dir))?;
+    let sync_append_32 = rt.block_on(sync_append(
+        &store_dir,
+        SYNC_APPENDERS,
+        SYNC_PUTS_PER_APPENDER,
+    ))?;
     remove(&store_dir)?;
     say(&format!(
         "recovery after kill -9 of a writer with {} bytes of log",
         args.recovery_bytes
     ));
-    let (kill9_s, kill9_bytes, kill9_scanned, rebuild_s) =
-        recovery(&store_dir, args.recovery_bytes)?;
+    let recovery = recovery(&store_dir, args.recovery_bytes)?;
     remove(&store_dir)?;
     let figures = Figures {
         limits,
-        async_append_mb_s: async_mb_s,
-        async_append_records_s: async_rec_s,
-        async_append_p99_us: async_p99,
-        sync1_mean_us: sync1_mean,
-        sync1_p99_us: sync1_p99,
-        sync1_puts_s: sync1_rate,
-        sync32_mb_s,
-        sync32_puts_s: sync32_rate,
-        sync32_p99_us: sync32_p99,
-        sync32_flush_timeouts: timeouts,
-        read_mb_s,
-        read_records_s: read_rec_s,
-        recovery_kill9_s: kill9_s,
-        recovery_kill9_log_bytes: kill9_bytes,
-        recovery_kill9_records_scanned: kill9_scanned,
-        recovery_full_rebuild_s: rebuild_s,
+        async_append,
+        sync_append_1,
+        sync_append_32,
+        read,
+        recovery,
     };
     if args.json {
         report::print_json(&figures)?;
@@ -141,53 +134,57 @@ fn print_human(f: &Figures) {
     println!();
     let buffered = l.buffered_write_figure();
     let fig = |label, value, unit| Figure { label, value, unit };
+    let detail = |r: &AppendRun| {
+        println!(
+            "  {} appender(s): {:.0} records/s, mean {:.1} µs, p99 {:.0} µs; {:.1} records per flush, flush mean {:.0} µs; {} FLUSH_DISK_TIMEOUT",
+            r.appenders,
+            r.records_s,
+            r.mean_us,
+            r.p99_us,
+            r.records_per_flush,
+            r.flush_mean_us,
+            r.flush_timeouts
+        );
+    };
     report::print_comparison(
-        &fig("async append", f.async_append_mb_s, "MB/s"),
+        &fig("async append", f.async_append.mb_s, "MB/s"),
         Some(&buffered),
         Some(Target::AtLeast(0.70)),
     );
-    println!(
-        "  {:.0} records/s, append p99 {:.0} µs, one appender, including the final flush",
-        f.async_append_records_s, f.async_append_p99_us
-    );
+    detail(&f.async_append);
     report::print_comparison(
-        &fig("sync append x32", f.sync32_mb_s, "MB/s"),
+        &fig("sync append x32", f.sync_append_32.mb_s, "MB/s"),
         Some(&buffered),
         Some(Target::AtLeast(0.50)),
     );
-    println!(
-        "  {:.0} puts/s, p99 {:.0} µs, {} FLUSH_DISK_TIMEOUT",
-        f.sync32_puts_s, f.sync32_p99_us, f.sync32_flush_timeouts
-    );
+    detail(&f.sync_append_32);
     report::print_comparison(
-        &fig("sync append x1 mean", f.sync1_mean_us, "µs"),
+        &fig("sync append x1 mean", f.sync_append_1.mean_us, "µs"),
         Some(&l.sync_4k_mean_figure()),
         Some(Target::AtMost(1.5)),
     );
-    println!(
-        "  {:.0} puts/s, p99 {:.0} µs",
-        f.sync1_puts_s, f.sync1_p99_us
-    );
+    detail(&f.sync_append_1);
     println!(
         "{}",
-        report::format_figure(&fig("sequential read", f.read_mb_s, "MB/s"))
+        report::format_figure(&fig("sequential read", f.read.mb_s, "MB/s"))
     );
     println!(
         "  {:.0} records/s through the consume queue",
-        f.read_records_s
+        f.read.records_s
     );
-    let gib = f.recovery_kill9_log_bytes as f64 / f64::from(1u32 << 30);
+    let r = &f.recovery;
+    let gib = r.log_bytes as f64 / f64::from(1u32 << 30);
     let budget = 5.0 * gib.max(1.0);
     let verdict = |s: f64| if s <= budget { "met" } else { "NOT met" };
     println!(
         "{}  {gib:.2} GiB log, {} records rescanned (target <= {budget:.1} s: {})",
-        report::format_figure(&fig("recovery after kill -9", f.recovery_kill9_s, "s")),
-        f.recovery_kill9_records_scanned,
-        verdict(f.recovery_kill9_s)
+        report::format_figure(&fig("recovery after kill -9", r.kill9_s, "s")),
+        r.records_rescanned,
+        verdict(r.kill9_s)
     );
     println!(
         "{}  no checkpoint, queues or index: full scan and rebuild (target <= {budget:.1} s: {})",
-        report::format_figure(&fig("recovery, worst case", f.recovery_full_rebuild_s, "s")),
-        verdict(f.recovery_full_rebuild_s)
+        report::format_figure(&fig("recovery, worst case", r.full_rebuild_s, "s")),
+        verdict(r.full_rebuild_s)
     );
 }

@@ -8,15 +8,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use apogee_store::{FlushDiskType, MessageStore, PutMessage, PutStatus, StoreConfig};
 use hdrhistogram::Histogram;
+use serde::Serialize;
 
 /// Body size of every benchmark record.
 const BODY_BYTES: usize = 1024;
-/// Puts measured with one SYNC_FLUSH appender.
-const SYNC_ONE_PUTS: u64 = 3_000;
-/// Concurrent appenders in the group-commit run.
-const SYNC_APPENDERS: u64 = 32;
-/// Puts per appender in the group-commit run.
-const SYNC_PUTS_PER_APPENDER: u64 = 2_000;
+/// Approximate stored size of one benchmark record (header, topic, properties, body).
+pub(super) const RECORD_BYTES: u64 = 1150;
 
 pub(super) fn remove(dir: &Path) -> Result<()> {
     if dir.exists() {
@@ -41,8 +38,76 @@ fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds")
 }
 
+/// Figures of one append run.
+#[derive(Debug, Clone, Serialize)]
+pub(super) struct AppendRun {
+    /// Concurrent appenders.
+    pub appenders: u64,
+    /// Records appended.
+    pub records: u64,
+    /// Record bytes per second (10^6 bytes), over the whole run.
+    pub mb_s: f64,
+    /// Records per second.
+    pub records_s: f64,
+    /// Mean time of one append (one put, for SYNC_FLUSH including its flush), µs.
+    pub mean_us: f64,
+    /// 99th percentile of the same, µs.
+    pub p99_us: f64,
+    /// Puts answered FLUSH_DISK_TIMEOUT.
+    pub flush_timeouts: u64,
+    /// Records per commit-log flush (the group-commit batch size, for SYNC_FLUSH).
+    pub records_per_flush: f64,
+    /// Mean duration of one commit-log flush (msync), µs.
+    pub flush_mean_us: f64,
+}
+
+/// Figures of the sequential read run.
+#[derive(Debug, Clone, Serialize)]
+pub(super) struct ReadRun {
+    /// Record bytes per second (10^6 bytes).
+    pub mb_s: f64,
+    /// Records per second.
+    pub records_s: f64,
+}
+
+/// Figures of the recovery run.
+#[derive(Debug, Clone, Serialize)]
+pub(super) struct RecoveryRun {
+    /// Commit-log bytes when the writer was killed.
+    pub log_bytes: u64,
+    /// Time to open the store after the kill, s.
+    pub kill9_s: f64,
+    /// Records recovery validated after the kill (those past the checkpoint).
+    pub records_rescanned: u64,
+    /// Time to open with no checkpoint, consume queues or index (everything rebuilt), s.
+    pub full_rebuild_s: f64,
+}
+
+fn append_run(
+    store: &MessageStore,
+    appenders: u64,
+    hist: &Histogram<u64>,
+    bytes: u64,
+    secs: f64,
+) -> AppendRun {
+    let records = hist.len();
+    let positions = store.positions();
+    let flushes = positions.flushes.max(1);
+    AppendRun {
+        appenders,
+        records,
+        mb_s: bytes as f64 / secs / 1e6,
+        records_s: records as f64 / secs,
+        mean_us: hist.mean(),
+        p99_us: hist.value_at_quantile(0.99) as f64,
+        flush_timeouts: 0,
+        records_per_flush: records as f64 / flushes as f64,
+        flush_mean_us: positions.flush_micros as f64 / flushes as f64,
+    }
+}
+
 /// One appender, no waiting per put; timed until the final flush covers everything.
-pub(super) fn async_append(dir: &Path, records: u64) -> Result<(f64, f64, f64)> {
+pub(super) fn async_append(dir: &Path, records: u64) -> Result<AppendRun> {
     let store = MessageStore::open(config(dir, FlushDiskType::AsyncFlush))?;
     let mut hist = histogram();
     let mut bytes = 0u64;
@@ -52,20 +117,17 @@ pub(super) fn async_append(dir: &Path, records: u64) -> Result<(f64, f64, f64)> 
         let appended = store.append(std::slice::from_ref(&message(seq)))?;
         hist.saturating_record(t.elapsed().as_micros() as u64);
         bytes += appended.wrote_bytes as u64;
-        if seq % 100_000 == 0 && seq > 0 {
+        if seq % 500_000 == 0 && seq > 0 {
             eprintln!("[bench store]   {seq} records");
         }
     }
     store.shutdown()?; // Flushes everything: part of the sustained figure.
     let secs = start.elapsed().as_secs_f64();
-    Ok((
-        bytes as f64 / secs / 1e6,
-        records as f64 / secs,
-        hist.value_at_quantile(0.99) as f64,
-    ))
+    Ok(append_run(&store, 1, &hist, bytes, secs))
 }
 
-pub(super) fn sequential_read(dir: &Path) -> Result<(f64, f64)> {
+/// Reads every record of the benchmark topic back through the consume queues.
+pub(super) fn sequential_read(dir: &Path) -> Result<ReadRun> {
     let store = MessageStore::open(config(dir, FlushDiskType::AsyncFlush))?;
     let (mut bytes, mut records) = (0u64, 0u64);
     let start = Instant::now();
@@ -86,40 +148,24 @@ pub(super) fn sequential_read(dir: &Path) -> Result<(f64, f64)> {
         }
     }
     let secs = start.elapsed().as_secs_f64();
-    Ok((bytes as f64 / secs / 1e6, records as f64 / secs))
+    Ok(ReadRun {
+        mb_s: bytes as f64 / secs / 1e6,
+        records_s: records as f64 / secs,
+    })
 }
 
-pub(super) async fn sync_one(dir: &Path) -> Result<(f64, f64, f64)> {
-    let store = MessageStore::open(config(dir, FlushDiskType::SyncFlush))?;
-    let mut hist = histogram();
-    let start = Instant::now();
-    for seq in 0..SYNC_ONE_PUTS {
-        let t = Instant::now();
-        let put = store.put_message(&message(seq)).await?;
-        hist.saturating_record(t.elapsed().as_micros() as u64);
-        if put.status != PutStatus::PutOk {
-            bail!("SYNC_FLUSH put returned {:?}", put.status);
-        }
-    }
-    let secs = start.elapsed().as_secs_f64();
-    store.shutdown()?;
-    Ok((
-        hist.mean(),
-        hist.value_at_quantile(0.99) as f64,
-        SYNC_ONE_PUTS as f64 / secs,
-    ))
-}
-
-pub(super) async fn sync_many(dir: &Path) -> Result<(f64, f64, f64, u64)> {
+/// `appenders` concurrent tasks, each putting `puts_each` records with SYNC_FLUSH and
+/// waiting for each put before the next.
+pub(super) async fn sync_append(dir: &Path, appenders: u64, puts_each: u64) -> Result<AppendRun> {
     let store = Arc::new(MessageStore::open(config(dir, FlushDiskType::SyncFlush))?);
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for task in 0..SYNC_APPENDERS {
+    for task in 0..appenders {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             let mut hist = histogram();
             let (mut bytes, mut timeouts) = (0u64, 0u64);
-            for i in 0..SYNC_PUTS_PER_APPENDER {
+            for i in 0..puts_each {
                 let t = Instant::now();
                 let put = store.put_message(&message(task * 1_000_000 + i)).await?;
                 hist.saturating_record(t.elapsed().as_micros() as u64);
@@ -137,14 +183,10 @@ pub(super) async fn sync_many(dir: &Path) -> Result<(f64, f64, f64, u64)> {
         timeouts += t;
     }
     let secs = start.elapsed().as_secs_f64();
+    let mut run = append_run(&store, appenders, &hist, bytes, secs);
+    run.flush_timeouts = timeouts;
     store.shutdown()?;
-    let puts = (SYNC_APPENDERS * SYNC_PUTS_PER_APPENDER) as f64;
-    Ok((
-        bytes as f64 / secs / 1e6,
-        puts / secs,
-        hist.value_at_quantile(0.99) as f64,
-        timeouts,
-    ))
+    Ok(run)
 }
 
 /// The child side: appends `bytes` of records with ASYNC_FLUSH, says so, and waits to be killed.
@@ -162,7 +204,7 @@ pub(super) fn kill_me_writer(dir: &Path, bytes: u64) -> Result<()> {
 
 /// Kills a writer process with SIGKILL after it wrote `bytes`, then times recovery; then times
 /// the worst case (no checkpoint, consume queues or index).
-pub(super) fn recovery(dir: &Path, bytes: u64) -> Result<(f64, u64, u64, f64)> {
+pub(super) fn recovery(dir: &Path, bytes: u64) -> Result<RecoveryRun> {
     let exe = std::env::current_exe()?;
     let mut child = Command::new(exe)
         .args(["bench", "store", "--kill-me-writer", "--recovery-bytes"])
@@ -194,5 +236,10 @@ pub(super) fn recovery(dir: &Path, bytes: u64) -> Result<(f64, u64, u64, f64)> {
     let store = MessageStore::open(config(dir, FlushDiskType::AsyncFlush))?;
     let rebuild = start.elapsed().as_secs_f64();
     store.shutdown()?;
-    Ok((kill9, report.log_end, report.records_scanned, rebuild))
+    Ok(RecoveryRun {
+        log_bytes: report.log_end,
+        kill9_s: kill9,
+        records_rescanned: report.records_scanned,
+        full_rebuild_s: rebuild,
+    })
 }
