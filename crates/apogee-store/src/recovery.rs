@@ -80,7 +80,7 @@ pub fn recover(
     }
     let mut redispatched_from = cp.dispatch_flushed.clamp(min, log_end);
     if let Some(index) = index {
-        redispatched_from = redispatched_from.min(index.indexed_below().max(min));
+        redispatched_from = redispatched_from.min(index_resume_point(index, min, log_end));
     }
     let reached = dispatcher.dispatch_range(redispatched_from, log_end)?;
     if reached != log_end {
@@ -164,6 +164,20 @@ fn valid_record_after(log: &CommitLog, bad: u64) -> Option<u64> {
             }
             _ => None,
         })
+}
+
+/// A record boundary from which re-dispatch rebuilds every missing index entry.
+///
+/// The index covers every record below `indexed_below()`, which is one past the start of the
+/// last record it indexed; that start is itself a record boundary (re-dispatching that record
+/// adds nothing). An index that covers the whole log needs nothing; an empty one starts at the
+/// beginning of the log.
+fn index_resume_point(index: &IndexService, min: u64, log_end: u64) -> u64 {
+    match index.indexed_below() {
+        below if below >= log_end => log_end,
+        0 => min,
+        below => (below - 1).max(min),
+    }
 }
 
 /// Each queue's next offset, from its consume queue.

@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use apogee_store::{GetStatus, MessageStore, StoreError};
-use common::{message, open, runtime, small_config};
+use common::{message, open, runtime, small_config, wait_dispatched};
 
 /// Segments older than fileReservedTime are deleted oldest first, never the current one; the
 /// queues' minimum offsets move past the deleted messages and the rest stay readable.
@@ -21,6 +21,7 @@ fn expired_segments_and_their_queue_entries_are_deleted() {
         rt.block_on(store.put_message(&message("T", 0, seq, 600)))
             .expect("put");
     }
+    wait_dispatched(&store);
     let segments: Vec<_> = std::fs::read_dir(dir.path().join("commitlog"))
         .expect("ls")
         .map(|e| e.expect("entry").path())

@@ -3,19 +3,7 @@
 mod common;
 
 use apogee_store::{GetStatus, MessageStore, PutMessage, PutStatus, StoreError};
-use common::{body_of, message, open, runtime, small_config};
-
-fn wait_dispatched(store: &MessageStore) {
-    // The dispatcher follows the log in the background; wait for it to catch up.
-    for _ in 0..2000 {
-        let p = store.positions();
-        if p.dispatched == p.published {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    panic!("dispatcher did not catch up: {:?}", store.positions());
-}
+use common::{body_of, message, open, runtime, small_config, wait_dispatched};
 
 /// Messages put on several queues come back in order with their bodies, across many
 /// segments and consume-queue files.
@@ -184,4 +172,124 @@ fn directory_lock() {
         MessageStore::open(config),
         Err(StoreError::Locked { .. })
     ));
+}
+
+/// With SYNC_FLUSH a put returns only once the flushed position covers its record.
+#[test]
+fn sync_flush_acknowledges_only_flushed_records() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = small_config(dir.path());
+    config.flush_disk_type = apogee_store::FlushDiskType::SyncFlush;
+    let store = open(&config);
+    let rt = runtime();
+    for seq in 0..50 {
+        let put = rt
+            .block_on(store.put_message(&message("S", 0, seq, 500)))
+            .expect("put");
+        assert_eq!(put.status, PutStatus::PutOk);
+        assert!(store.positions().flushed >= put.append.end_offset());
+    }
+}
+
+/// With ASYNC_FLUSH the background flusher catches up on its own (4 dirty pages, 500 ms).
+#[test]
+fn async_flush_catches_up_in_background() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&small_config(dir.path()));
+    let rt = runtime();
+    for seq in 0..40 {
+        rt.block_on(store.put_message(&message("A", 0, seq, 1000)))
+            .expect("put");
+    }
+    let published = store.positions().published;
+    assert!(published > 4 * 4096);
+    for _ in 0..1000 {
+        if store.positions().flushed >= published {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("flusher never caught up: {:?}", store.positions());
+}
+
+/// Searching a queue by store time finds the first message at or after the time.
+#[test]
+fn offset_by_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&small_config(dir.path()));
+    let rt = runtime();
+    let mut stamps = Vec::new();
+    for seq in 0..6 {
+        let put = rt
+            .block_on(store.put_message(&message("Time", 0, seq, 10)))
+            .expect("put");
+        stamps.push(put.append.store_timestamp);
+        std::thread::sleep(std::time::Duration::from_millis(3));
+    }
+    wait_dispatched(&store);
+    let at = |ts| store.offset_by_time("Time", 0, ts).expect("search");
+    assert_eq!(at(0), 0);
+    assert_eq!(at(stamps[3]), 3);
+    // Puts are at least 3 ms apart, so any time between two stamps finds the later message.
+    assert_eq!(at(stamps[3] - 1), 3);
+    assert_eq!(at(stamps[2] + 1), 3);
+    assert_eq!(at(i64::MAX), 6);
+    assert_eq!(store.offset_by_time("Nope", 0, 0).expect("search"), 0);
+}
+
+/// A record is found again by its offset message id, and by key and unique id through the
+/// index, within a time range.
+#[test]
+fn lookups_by_id_and_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&small_config(dir.path()));
+    let rt = runtime();
+    let mut puts = Vec::new();
+    for seq in 0..20 {
+        puts.push(
+            rt.block_on(store.put_message(&message("K", (seq % 2) as i32, seq, 50)))
+                .expect("put"),
+        );
+    }
+    wait_dispatched(&store);
+    let host = "127.0.0.1:0".parse().expect("addr");
+    let id = apogee_protocol::message::message_id::encode_offset_msg_id(
+        host,
+        puts[7].append.physical_offsets[0] as i64,
+    );
+    let record = store
+        .record_by_offset_id(&id)
+        .expect("read")
+        .expect("found");
+    assert!(body_of(&record).starts_with(b"K:1:7:"));
+    assert_eq!(
+        store.record_at(3).expect("read"),
+        None,
+        "not a record start"
+    );
+
+    let by_key = store
+        .query_by_key("K", "order-7", 10, 0, i64::MAX)
+        .expect("query");
+    assert_eq!(by_key.len(), 1);
+    assert!(body_of(&by_key[0]).starts_with(b"K:1:7:"));
+    let by_uniq = store
+        .query_by_key("K", &format!("{:032X}", 12), 10, 0, i64::MAX)
+        .expect("query");
+    assert_eq!(by_uniq.len(), 1);
+    let shared = store
+        .query_by_key("K", "shared", 5, 0, i64::MAX)
+        .expect("query");
+    assert_eq!(shared.len(), 5, "max results");
+    assert!(body_of(&shared[0]).starts_with(b"K:1:19:"), "newest first");
+    let none = store
+        .query_by_key("K", "order-7", 10, 0, puts[0].append.store_timestamp - 1)
+        .expect("query");
+    assert!(none.is_empty(), "outside the time range");
+    assert!(
+        store
+            .query_by_key("Other", "order-7", 10, 0, i64::MAX)
+            .expect("query")
+            .is_empty()
+    );
 }

@@ -50,3 +50,16 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .build()
         .expect("runtime")
 }
+
+/// Waits until the dispatcher has built queues and index for everything published.
+pub fn wait_dispatched(store: &MessageStore) {
+    // The dispatcher follows the log in the background; wait for it to catch up.
+    for _ in 0..2000 {
+        let p = store.positions();
+        if p.dispatched == p.published {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    panic!("dispatcher did not catch up: {:?}", store.positions());
+}
