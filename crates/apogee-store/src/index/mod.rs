@@ -58,9 +58,7 @@ use self::file::{Geometry, IndexFile, Lookup};
 use crate::error::{Result, StoreError};
 use crate::limits::{INDEX_KEYS_PER_MESSAGE_MAX, INDEX_QUERY_RESULTS_MAX};
 use crate::mapped_file::sync_dir;
-
-/// Digits in an index file name.
-const NAME_DIGITS: usize = 20;
+use crate::segment_files;
 
 /// The index of a store: its files, oldest first, and how far they cover the commit log.
 #[derive(Debug)]
@@ -89,7 +87,7 @@ impl IndexService {
     pub fn open(dir: &Path, slot_num: usize, index_num: usize) -> Result<Self> {
         let geo = Geometry::new(slot_num, index_num)?;
         std::fs::create_dir_all(dir).map_err(|e| StoreError::io("mkdir", dir, e))?;
-        let listed = list_files(dir)?;
+        let listed = segment_files::list(dir)?;
         let mut files: Vec<Arc<IndexFile>> = Vec::with_capacity(listed.len());
         for (i, (offset, path)) in listed.iter().enumerate() {
             let Some(file) = IndexFile::open(path, geo, *offset)? else {
@@ -167,7 +165,7 @@ impl IndexService {
                 return Ok(last.clone());
             }
         }
-        let path = self.dir.join(file_name(phy_offset));
+        let path = self.dir.join(segment_files::name(phy_offset));
         let file = Arc::new(IndexFile::create(&path, self.geo, phy_offset, store_ts)?);
         tracing::info!(path = %path.display(), "new index file");
         self.files.write().push(file.clone());
@@ -320,37 +318,6 @@ fn key_hash(topic: &str, key: &str) -> i32 {
     java_string_hash(&format!("{topic}#{key}"))
         .checked_abs()
         .unwrap_or(0)
-}
-
-/// The file name of an index file beginning at commit-log offset `offset`.
-fn file_name(offset: u64) -> String {
-    format!("{offset:0width$}", width = NAME_DIGITS)
-}
-
-/// The begin offset an index file name stands for, if it is one.
-fn parse_name(name: &str) -> Option<u64> {
-    let digits = name.len() == NAME_DIGITS && name.bytes().all(|b| b.is_ascii_digit());
-    digits.then(|| name.parse().ok()).flatten()
-}
-
-/// Index files in `dir`, sorted by begin offset; other names (such as `.tmp` files left by
-/// an interrupted creation) are ignored.
-fn list_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| StoreError::io("read dir", dir, e))?;
-    let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| StoreError::io("read dir", dir, e))?;
-        let Some(offset) = entry.file_name().to_str().and_then(parse_name) else {
-            continue;
-        };
-        let path = entry.path();
-        if !path.is_file() {
-            return Err(bad_file(&path, "expected a regular file"));
-        }
-        out.push((offset, path));
-    }
-    out.sort_unstable_by_key(|(offset, _)| *offset);
-    Ok(out)
 }
 
 /// Deletes `path`; a file already gone is not an error.

@@ -270,7 +270,7 @@ fn truncate_then_redispatch() {
     assert_eq!(svc.file_count(), 5);
     svc.truncate(500).expect("truncate");
     assert_eq!((svc.file_count(), svc.indexed_below()), (3, 500));
-    let raw = std::fs::read(dir.path().join(file_name(400))).expect("read");
+    let raw = std::fs::read(dir.path().join(crate::segment_files::name(400))).expect("read");
     assert_eq!(i64::from_be_bytes(raw[24..32].try_into().expect("8")), 499);
     drop(svc);
     let svc = open(dir.path(), 8, 7);
@@ -312,7 +312,11 @@ fn delete_files_below_keeps_newest() {
     assert_eq!(svc.delete_files_below(450).expect("delete"), 0);
     assert_eq!(
         names(dir.path()),
-        vec![file_name(400), file_name(600), file_name(800)]
+        vec![
+            crate::segment_files::name(400),
+            crate::segment_files::name(600),
+            crate::segment_files::name(800)
+        ]
     );
     assert!(q(&svc, "T", "k1").is_empty());
     assert_eq!(q(&svc, "T", "k4"), vec![400]);
@@ -362,7 +366,7 @@ fn on_disk_layout() {
     msg("T", "", "k").at(T0 + 2500).put(&svc, 0);
     msg("T", "", "k").at(T0 + 7000).put(&svc, 100);
     drop(svc);
-    let raw = std::fs::read(dir.path().join(file_name(0))).expect("read");
+    let raw = std::fs::read(dir.path().join(crate::segment_files::name(0))).expect("read");
     assert_eq!(raw.len(), 40 + 4 * 4 + 4 * 20);
     let i64_at = |p: usize| i64::from_be_bytes(raw[p..p + 8].try_into().expect("8"));
     let i32_at = |p: usize| i32::from_be_bytes(raw[p..p + 4].try_into().expect("4"));

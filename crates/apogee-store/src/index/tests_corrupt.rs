@@ -21,16 +21,16 @@ fn bad_files_are_refused() {
     ));
     fill(&open(dir.path(), 4, 8), 6); // files at 0, 200, 400
     assert!(bad(IndexService::open(dir.path(), 4, 9)), "size");
-    let path = dir.path().join(file_name(200));
+    let path = dir.path().join(crate::segment_files::name(200));
     let good = std::fs::read(&path).expect("read");
     let mut raw = good.clone();
     raw[36..40].copy_from_slice(&100i32.to_be_bytes());
     std::fs::write(&path, &raw).expect("write");
     assert!(bad(IndexService::open(dir.path(), 4, 8)), "indexCount");
     std::fs::write(&path, &good).expect("write");
-    std::fs::rename(&path, dir.path().join(file_name(250))).expect("rename");
+    std::fs::rename(&path, dir.path().join(crate::segment_files::name(250))).expect("rename");
     assert!(bad(IndexService::open(dir.path(), 4, 8)), "name");
-    std::fs::rename(dir.path().join(file_name(250)), &path).expect("rename");
+    std::fs::rename(dir.path().join(crate::segment_files::name(250)), &path).expect("rename");
     raw = good.clone();
     raw[..HEADER_BYTES].fill(0);
     std::fs::write(&path, &raw).expect("write");
@@ -39,7 +39,7 @@ fn bad_files_are_refused() {
         "blank but not newest"
     );
     std::fs::write(&path, &good).expect("write");
-    let newest = dir.path().join(file_name(400));
+    let newest = dir.path().join(crate::segment_files::name(400));
     let mut blank = std::fs::read(&newest).expect("read");
     blank[..HEADER_BYTES].fill(0);
     std::fs::write(&newest, &blank).expect("write");
@@ -59,7 +59,7 @@ fn corrupt_chain_links_end_the_walk() {
     for i in 0..3u64 {
         msg("T", "", "k").put(&open(dir.path(), 1, 8), i * 100);
     }
-    let path = dir.path().join(file_name(0));
+    let path = dir.path().join(crate::segment_files::name(0));
     let good = std::fs::read(&path).expect("read");
     let patch = |pos: usize, value: i32| {
         let mut raw = good.clone();
@@ -89,7 +89,7 @@ proptest! {
     ) {
         let dir = tempfile::tempdir().expect("tempdir");
         fill(&open(dir.path(), 8, 48), 12);
-        let path = dir.path().join(file_name(0));
+        let path = dir.path().join(crate::segment_files::name(0));
         let mut raw = std::fs::read(&path).expect("read");
         let start = if header_too { 0 } else { HEADER_BYTES };
         let span = raw.len() - start;
