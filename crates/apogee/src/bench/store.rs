@@ -136,7 +136,7 @@ fn print_human(f: &Figures) {
     let fig = |label, value, unit| Figure { label, value, unit };
     let detail = |r: &AppendRun| {
         println!(
-            "  {} appender(s): {:.0} records/s, mean {:.1} µs, p99 {:.0} µs; {:.1} records per flush, flush mean {:.0} µs; {} FLUSH_DISK_TIMEOUT",
+            "  {} appender(s): {:.0} records/s, mean {:.1} µs, p99 {:.1} µs; {:.1} records per flush, flush mean {:.0} µs; {} FLUSH_DISK_TIMEOUT",
             r.appenders,
             r.records_s,
             r.mean_us,

@@ -34,8 +34,9 @@ fn message(seq: u64) -> PutMessage {
     msg
 }
 
+/// Latencies in nanoseconds, from 1 ns to 60 s, 3 significant digits.
 fn histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds")
+    Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid histogram bounds")
 }
 
 /// Figures of one append run.
@@ -98,8 +99,8 @@ fn append_run(
         records,
         mb_s: bytes as f64 / secs / 1e6,
         records_s: records as f64 / secs,
-        mean_us: hist.mean(),
-        p99_us: hist.value_at_quantile(0.99) as f64,
+        mean_us: hist.mean() / 1e3,
+        p99_us: hist.value_at_quantile(0.99) as f64 / 1e3,
         flush_timeouts: 0,
         records_per_flush: records as f64 / flushes as f64,
         flush_mean_us: positions.flush_micros as f64 / flushes as f64,
@@ -115,7 +116,7 @@ pub(super) fn async_append(dir: &Path, records: u64) -> Result<AppendRun> {
     for seq in 0..records {
         let t = Instant::now();
         let appended = store.append(std::slice::from_ref(&message(seq)))?;
-        hist.saturating_record(t.elapsed().as_micros() as u64);
+        hist.saturating_record(t.elapsed().as_nanos() as u64);
         bytes += appended.wrote_bytes as u64;
         if seq % 500_000 == 0 && seq > 0 {
             eprintln!("[bench store]   {seq} records");
@@ -168,7 +169,7 @@ pub(super) async fn sync_append(dir: &Path, appenders: u64, puts_each: u64) -> R
             for i in 0..puts_each {
                 let t = Instant::now();
                 let put = store.put_message(&message(task * 1_000_000 + i)).await?;
-                hist.saturating_record(t.elapsed().as_micros() as u64);
+                hist.saturating_record(t.elapsed().as_nanos() as u64);
                 bytes += put.append.wrote_bytes as u64;
                 timeouts += u64::from(put.status == PutStatus::FlushDiskTimeout);
             }
