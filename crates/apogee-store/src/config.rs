@@ -82,6 +82,15 @@ pub struct StoreConfig {
     pub max_hash_slot_num: usize,
     /// `maxIndexNum`: entries per index file. Default 20,000,000.
     pub max_index_num: usize,
+    /// `warmMapedFileEnable` (RocketMQ's spelling): prepare each next commit-log segment in
+    /// the background zero-filled and synced, so that later syncs of data in it skip extent
+    /// conversion (on this machine a 4 KiB write+fdatasync drops from ~180 to ~110 µs). It
+    /// costs one extra write of every segment, and while a segment is being zero-filled that
+    /// write-back competes with the writer's own syncs (measured: SYNC_FLUSH latency doubles
+    /// during it), so, as in RocketMQ, it is off by default. Without it the next segment is
+    /// still prepared ahead, only not zero-filled. Default false.
+    #[serde(rename = "warmMapedFileEnable")]
+    pub warm_maped_file_enable: bool,
     /// `checkCRCOnRead`: verify the body CRC of every record read. Default true.
     #[serde(rename = "checkCRCOnRead")]
     pub check_crc_on_read: bool,
@@ -106,6 +115,7 @@ impl Default for StoreConfig {
             message_index_enable: true,
             max_hash_slot_num: 5_000_000,
             max_index_num: 20_000_000,
+            warm_maped_file_enable: false,
             check_crc_on_read: true,
         }
     }

@@ -152,11 +152,15 @@ impl CommitLog {
             self.publish(w.pos);
             w.current = None;
         }
-        let segment = Arc::new(Segment::create(
-            &self.dir,
-            w.pos,
-            self.segment_bytes as usize,
-        )?);
+        let allocator = self.allocator.get();
+        let segment = match allocator.and_then(|a| a.take(w.pos)) {
+            Some(prepared) => Segment::install(prepared, w.pos)?,
+            None => Segment::create(&self.dir, w.pos, self.segment_bytes as usize)?,
+        };
+        let segment = Arc::new(segment);
+        if let Some(allocator) = allocator {
+            allocator.request(segment.end());
+        }
         self.segments.write().push(segment.clone());
         w.current = Some(segment.clone());
         Ok(segment)

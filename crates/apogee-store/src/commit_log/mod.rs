@@ -9,6 +9,7 @@
 //! below it; the writer only writes at or above it); `flushed` is how far the log is known to
 //! be on disk. Invariant: `min_offset <= flushed <= published`.
 
+pub mod allocator;
 pub mod append;
 pub mod maintenance;
 pub mod queue_offsets;
@@ -22,6 +23,7 @@ use apogee_protocol::message::record::{self, SlotHead};
 use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
 
+use allocator::SegmentAllocator;
 use append::Writer;
 pub use append::{AppendResult, Prepared};
 pub use segment::Segment;
@@ -57,6 +59,8 @@ pub struct CommitLog {
     appended: Arc<Doorbell>,
     /// Set by [`CommitLog::close`]; appends then fail with [`StoreError::ShutDown`].
     closed: std::sync::atomic::AtomicBool,
+    /// Prepares the next segment in the background, once the store has started it.
+    allocator: std::sync::OnceLock<Arc<SegmentAllocator>>,
 }
 
 impl CommitLog {
@@ -68,6 +72,7 @@ impl CommitLog {
     /// contiguous.
     pub fn open(dir: &Path, segment_bytes: usize, appended: Arc<Doorbell>) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::io("mkdir", dir, e))?;
+        crate::mapped_file::remove_temporaries(dir)?;
         let mut segments: Vec<Arc<Segment>> = Vec::new();
         for (start, path) in segment_files::list(dir)? {
             let bad = |reason: String| StoreError::BadFile {
@@ -99,13 +104,28 @@ impl CommitLog {
             flushed: AtomicU64::new(start),
             appended,
             closed: std::sync::atomic::AtomicBool::new(false),
+            allocator: std::sync::OnceLock::new(),
         })
     }
 
-    /// Refuses all further appends; returns once no append is in progress.
+    /// Refuses all further appends, stops the segment allocator; returns once no append is in
+    /// progress.
     pub fn close(&self) {
         let _writer = self.writer.lock();
         self.closed.store(true, Ordering::Release);
+        if let Some(allocator) = self.allocator.get() {
+            allocator.stop();
+        }
+    }
+
+    /// Hands the log its segment allocator and asks it for the next segment.
+    pub fn set_allocator(&self, allocator: Arc<SegmentAllocator>) {
+        let w = self.writer.lock();
+        let next = w.current.as_ref().map_or(w.pos, |s| s.end());
+        allocator.request(next);
+        if self.allocator.set(allocator).is_err() {
+            tracing::warn!("segment allocator set twice; keeping the first");
+        }
     }
 
     /// The directory of the segments.

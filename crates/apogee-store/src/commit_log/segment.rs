@@ -7,7 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::error::Result;
-use crate::mapped_file::MappedFile;
+use crate::mapped_file::{MappedFile, PreparedFile};
 use crate::segment_files;
 
 /// A commit-log segment covering `[start, start + len)`.
@@ -29,6 +29,20 @@ impl Segment {
             "segment start must be a multiple of its size"
         );
         let file = MappedFile::create(&dir.join(segment_files::name(start)), len)?;
+        Ok(Self { start, file })
+    }
+
+    /// Installs a segment prepared ahead (see [`super::allocator`]) at `start`.
+    ///
+    /// # Errors
+    /// I/O errors renaming or mapping the file.
+    pub fn install(prepared: PreparedFile, start: u64) -> Result<Self> {
+        let file = prepared.install()?;
+        assert_eq!(
+            start % file.len() as u64,
+            0,
+            "segment start must be a multiple of its size"
+        );
         Ok(Self { start, file })
     }
 

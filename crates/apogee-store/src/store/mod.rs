@@ -21,6 +21,7 @@ use parking_lot::Mutex;
 
 use crate::checkpoint::{Checkpoint, CheckpointFile};
 use crate::commit_log::CommitLog;
+use crate::commit_log::allocator::SegmentAllocator;
 use crate::config::StoreConfig;
 use crate::consume_queue::ConsumeQueueTable;
 use crate::dispatch::{self, Dispatcher};
@@ -301,6 +302,12 @@ impl Inner {
 }
 
 fn start_threads(inner: &Arc<Inner>) -> Result<Vec<JoinHandle<()>>> {
+    let (allocator, allocator_thread) = SegmentAllocator::spawn(
+        inner.log.dir(),
+        inner.config.mapped_file_size_commit_log,
+        inner.config.warm_maped_file_enable,
+    )?;
+    inner.log.set_allocator(allocator);
     let flusher = flush::spawn(
         inner.log.clone(),
         inner.appended.clone(),
@@ -314,7 +321,7 @@ fn start_threads(inner: &Arc<Inner>) -> Result<Vec<JoinHandle<()>>> {
         }
     })?;
     let housekeeper = housekeeping::spawn(inner.clone())?;
-    Ok(vec![flusher, dispatcher, housekeeper])
+    Ok(vec![allocator_thread, flusher, dispatcher, housekeeper])
 }
 
 /// Takes the store directory's exclusive lock, so two processes never share a store.
