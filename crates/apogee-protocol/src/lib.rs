@@ -10,6 +10,8 @@
 //!   pull responses), message properties, sysflag bits, offset message ids and Java's
 //!   `String.hashCode` used for tag codes and index keys.
 //! - [`names`]: topic and group name rules and RocketMQ's well-known system names.
+//! - [`remoting`]: remoting frames (length, JSON or ROCKETMQ header, body), request and
+//!   response codes, and `extFields` with typed accessors for request headers.
 //! - [`error`]: [`DecodeError`] and [`NameError`].
 //!
 //! # Place in the workspace
@@ -20,5 +22,6 @@
 pub mod error;
 pub mod message;
 pub mod names;
+pub mod remoting;
 
 pub use error::{DecodeError, NameError};
