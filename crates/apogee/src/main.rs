@@ -10,6 +10,7 @@
 //! message, its causes and a hint, and exit with status 1.
 
 mod bench;
+mod settings;
 mod store_cmd;
 
 use std::io::ErrorKind;

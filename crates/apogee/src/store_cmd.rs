@@ -26,28 +26,9 @@ pub struct VerifyArgs {
 /// # Errors
 /// A setting without `=`, an unknown key or a bad value, naming the key.
 pub fn store_config(dir: &Path, settings: &[String]) -> Result<StoreConfig> {
-    let mut map = serde_json::Map::new();
-    for setting in settings {
-        let (key, value) = setting
-            .split_once('=')
-            .with_context(|| format!("setting {setting:?} is not KEY=VALUE"))?;
-        let value = match value {
-            "true" | "false" => serde_json::Value::Bool(value == "true"),
-            v => v.parse::<u64>().map_or_else(
-                |_| serde_json::Value::String(v.to_owned()),
-                serde_json::Value::from,
-            ),
-        };
-        map.insert(key.trim().to_owned(), value);
-    }
-    map.insert(
-        "storePathRootDir".to_owned(),
-        serde_json::Value::String(dir.to_string_lossy().into_owned()),
-    );
-    let config: StoreConfig = serde_json::from_value(serde_json::Value::Object(map))
-        .context("invalid --set (keys are RocketMQ's, e.g. mappedFileSizeCommitLog)")?;
-    config.validate()?;
-    Ok(config)
+    let mut all = settings.to_vec();
+    all.push(format!("storePathRootDir={}", dir.display()));
+    Ok(crate::settings::load(None, &all, &[])?.store)
 }
 
 /// Runs `apogee store verify`.

@@ -1,0 +1,17 @@
+//! Apogee's RocketMQ-compatible broker: it serves producers and consumers over the remoting
+//! protocol from an [`apogee_store::MessageStore`].
+//!
+//! # Layout
+//! - [`config`]: [`BrokerConfig`], RocketMQ's broker keys (`brokerName`, `listenPort`,
+//!   `brokerRole`, ...) with their defaults, and [`BrokerRole`].
+//! - [`error`]: the [`BrokerError`] type.
+//!
+//! # Place in the workspace
+//! `apogee-protocol` ← `apogee-store`, `apogee-remoting` ← **`apogee-broker`** ← `apogee`.
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod error;
+
+pub use config::{BrokerConfig, BrokerRole};
+pub use error::BrokerError;
