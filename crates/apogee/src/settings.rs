@@ -17,6 +17,10 @@ pub type ExtraKeys<'a> = &'a [(&'a str, Value)];
 
 /// A loaded configuration.
 #[derive(Debug, Clone)]
+#[allow(
+    dead_code,
+    reason = "broker and extra keys are read by the server commands (`serve`, `broker`), next"
+)]
 pub struct Settings {
     /// Broker keys.
     pub broker: BrokerConfig,
