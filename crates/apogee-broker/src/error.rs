@@ -1,5 +1,7 @@
 //! Broker errors.
 
+use std::path::PathBuf;
+
 use thiserror::Error;
 
 /// What can stop the broker or one of its operations.
@@ -14,5 +16,15 @@ pub enum BrokerError {
         value: String,
         /// Why it is invalid.
         reason: &'static str,
+    },
+    /// A metadata file (topics, offsets, groups) cannot be read or written.
+    #[error("cannot {op} {}: {reason}", path.display())]
+    Metadata {
+        /// What was being done.
+        op: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        reason: String,
     },
 }

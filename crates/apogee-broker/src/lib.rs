@@ -4,6 +4,8 @@
 //! # Layout
 //! - [`config`]: [`BrokerConfig`], RocketMQ's broker keys (`brokerName`, `listenPort`,
 //!   `brokerRole`, ...) with their defaults, and [`BrokerRole`].
+//! - [`consumer_offset`]: committed consumer offsets, persisted.
+//! - [`json_file`]: durable JSON metadata files.
 //! - [`error`]: the [`BrokerError`] type.
 //!
 //! # Place in the workspace
@@ -11,7 +13,9 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod consumer_offset;
 pub mod error;
+pub mod json_file;
 
 pub use config::{BrokerConfig, BrokerRole};
 pub use error::BrokerError;
