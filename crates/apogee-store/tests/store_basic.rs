@@ -313,3 +313,62 @@ fn first_append_races_the_segment_allocator() {
         assert_eq!(store.verify_all().expect("intact"), 200, "round {round}");
     }
 }
+
+/// A long-poll waiter wakes when a message arrives on its queue (even one that did not exist
+/// when it started waiting), and times out when none does.
+#[test]
+fn wait_for_message_wakes_on_arrival() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = std::sync::Arc::new(open(&small_config(dir.path())));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let short = std::time::Duration::from_millis(50);
+        assert!(
+            !store.wait_for_message("W", 0, 0, short).await,
+            "nothing there yet"
+        );
+        let waiter = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .wait_for_message("W", 0, 0, std::time::Duration::from_secs(10))
+                    .await
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        store
+            .put_message(&message("W", 0, 0, 10))
+            .await
+            .expect("put");
+        assert!(
+            waiter.await.expect("join"),
+            "woken by the new queue's first message"
+        );
+        assert!(
+            store.wait_for_message("W", 0, 0, short).await,
+            "already there"
+        );
+        assert!(
+            !store.wait_for_message("W", 0, 1, short).await,
+            "nothing beyond"
+        );
+        let waiter = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .wait_for_message("W", 0, 1, std::time::Duration::from_secs(10))
+                    .await
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        store
+            .put_message(&message("W", 0, 1, 10))
+            .await
+            .expect("put");
+        assert!(waiter.await.expect("join"));
+    });
+}

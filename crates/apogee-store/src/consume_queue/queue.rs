@@ -57,6 +57,8 @@ pub struct ConsumeQueue {
     min_offset: AtomicU64,
     max_offset: AtomicU64,
     flushed_offset: AtomicU64,
+    /// Woken whenever a unit is appended (long polling waits on it).
+    arrival: tokio::sync::Notify,
 }
 
 impl ConsumeQueue {
@@ -102,6 +104,7 @@ impl ConsumeQueue {
             min_offset: AtomicU64::new(min),
             max_offset: AtomicU64::new(max),
             flushed_offset: AtomicU64::new(max),
+            arrival: tokio::sync::Notify::new(),
         })
     }
 
@@ -139,6 +142,21 @@ impl ConsumeQueue {
     #[must_use]
     pub fn min_offset(&self) -> u64 {
         self.min_offset.load(Ordering::Acquire)
+    }
+
+    /// Waits until the queue holds a unit at `offset` or beyond, or `timeout` passes; returns
+    /// whether it does. A waiter can never miss an append: it registers before it checks.
+    pub async fn wait_beyond(&self, offset: u64, timeout: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.arrival.notified();
+            if self.max_offset() > offset {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return self.max_offset() > offset;
+            }
+        }
     }
 
     /// One past the largest readable logical offset (the next offset to be written).
@@ -219,6 +237,7 @@ impl ConsumeQueue {
         }
         if offset >= max || empty {
             self.max_offset.store(offset + 1, Ordering::Release);
+            self.arrival.notify_waiters();
         }
         Ok(())
     }

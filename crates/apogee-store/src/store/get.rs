@@ -109,6 +109,30 @@ impl MessageStore {
         Ok(Some(record))
     }
 
+    /// Waits until `topic`/`queue_id` holds a message at logical `offset` or beyond, or until
+    /// `timeout`; returns whether it does. This is what a long-polling pull waits on.
+    pub async fn wait_for_message(
+        &self,
+        topic: &str,
+        queue_id: i32,
+        offset: u64,
+        timeout: std::time::Duration,
+    ) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut arrivals = self.subscribe_arrivals();
+        loop {
+            if let Some(cq) = self.inner.queues.get(topic, queue_id) {
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                return cq.wait_beyond(offset, left).await;
+            }
+            // The queue does not exist yet: wait for anything to be dispatched, then look again.
+            match tokio::time::timeout_at(deadline, arrivals.changed()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) | Err(_) => return false,
+            }
+        }
+    }
+
     /// Smallest readable logical offset of a queue (0 if the queue does not exist).
     #[must_use]
     pub fn min_offset(&self, topic: &str, queue_id: i32) -> u64 {
