@@ -12,6 +12,10 @@
 //! - [`names`]: topic and group name rules and RocketMQ's well-known system names.
 //! - [`remoting`]: remoting frames (length, JSON or ROCKETMQ header, body), request and
 //!   response codes, and `extFields` with typed accessors for request headers.
+//! - [`header`]: typed request and response headers over `extFields` (send in both key forms,
+//!   pull, offsets, transactions, queries, admin, name server), and permission bits.
+//! - [`body`]: typed JSON bodies (routes, cluster info, broker registration, heartbeats,
+//!   queue locks, offset tables), decoded as leniently as Java's fastjson.
 //! - [`error`]: [`DecodeError`] and [`NameError`].
 //!
 //! # Place in the workspace
@@ -19,7 +23,9 @@
 //! this crate only (plus the remoting transport).
 #![warn(missing_docs)]
 
+pub mod body;
 pub mod error;
+pub mod header;
 pub mod message;
 pub mod names;
 pub mod remoting;
