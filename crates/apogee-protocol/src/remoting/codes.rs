@@ -61,6 +61,12 @@ pub mod request {
     pub const GET_BROKER_CLUSTER_INFO: i32 = 106;
     /// Fetch every subscription-group config (slave metadata sync).
     pub const GET_ALL_SUBSCRIPTIONGROUP_CONFIG: i32 = 201;
+    /// Admin → name server: every topic with a route (body `{"topicList":[...]}`).
+    pub const GET_ALL_TOPIC_LIST_FROM_NAMESERVER: i32 = 206;
+    /// Admin → broker: delete a topic and its queues.
+    pub const DELETE_TOPIC_IN_BROKER: i32 = 215;
+    /// Admin → name server: remove a topic's route.
+    pub const DELETE_TOPIC_IN_NAMESRV: i32 = 216;
     /// Broker → consumer: reset the consumer's offsets.
     pub const RESET_CONSUMER_CLIENT_OFFSET: i32 = 220;
     /// Broker → consumer: report the consumer's offsets.
