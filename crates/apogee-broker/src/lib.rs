@@ -4,6 +4,11 @@
 //! # Layout
 //! - [`config`]: [`BrokerConfig`], RocketMQ's broker keys (`brokerName`, `listenPort`,
 //!   `brokerRole`, ...) with their defaults, and [`BrokerRole`].
+//! - [`context`]: [`BrokerContext`], the state every processor shares.
+//! - [`processor`]: [`BrokerProcessor`], request dispatch and one file per request family.
+//! - [`topic_config`]: the broker's topics, persisted.
+//! - [`client_registry`]: connected producers and consumers.
+//! - [`response_code`]: failures as RocketMQ response codes.
 //! - [`consumer_offset`]: committed consumer offsets, persisted.
 //! - [`json_file`]: durable JSON metadata files.
 //! - [`error`]: the [`BrokerError`] type.
@@ -12,10 +17,17 @@
 //! `apogee-protocol` ← `apogee-store`, `apogee-remoting` ← **`apogee-broker`** ← `apogee`.
 #![warn(missing_docs)]
 
+pub mod client_registry;
 pub mod config;
 pub mod consumer_offset;
+pub mod context;
 pub mod error;
 pub mod json_file;
+pub mod processor;
+pub mod response_code;
+pub mod topic_config;
 
 pub use config::{BrokerConfig, BrokerRole};
+pub use context::BrokerContext;
 pub use error::BrokerError;
+pub use processor::BrokerProcessor;
