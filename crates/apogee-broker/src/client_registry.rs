@@ -6,10 +6,18 @@ use std::sync::Arc;
 use apogee_protocol::body::SubscriptionData;
 use apogee_remoting::Connection;
 
-#[derive(Debug, Default)]
-pub struct ClientRegistry;
+#[derive(Debug)]
+pub struct ClientRegistry {
+    _expire_after: std::time::Duration,
+}
 
 impl ClientRegistry {
+    #[must_use]
+    pub fn new(expire_after: std::time::Duration) -> Self {
+        Self {
+            _expire_after: expire_after,
+        }
+    }
     #[must_use]
     pub fn subscription(&self, _group: &str, _topic: &str) -> Option<SubscriptionData> {
         None

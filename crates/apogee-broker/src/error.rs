@@ -27,4 +27,10 @@ pub enum BrokerError {
         /// The underlying error.
         reason: String,
     },
+    /// The store failed to open or shut down.
+    #[error(transparent)]
+    Store(#[from] apogee_store::StoreError),
+    /// A listener could not be bound.
+    #[error(transparent)]
+    Remoting(#[from] apogee_remoting::RemotingError),
 }

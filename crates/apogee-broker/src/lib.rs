@@ -4,6 +4,7 @@
 //! # Layout
 //! - [`config`]: [`BrokerConfig`], RocketMQ's broker keys (`brokerName`, `listenPort`,
 //!   `brokerRole`, ...) with their defaults, and [`BrokerRole`].
+//! - [`broker`]: [`Broker`], the running broker: listeners, registration, periodic work.
 //! - [`context`]: [`BrokerContext`], the state every processor shares.
 //! - [`processor`]: [`BrokerProcessor`], request dispatch and one file per request family.
 //! - [`topic_config`]: the broker's topics, persisted.
@@ -17,6 +18,7 @@
 //! `apogee-protocol` ← `apogee-store`, `apogee-remoting` ← **`apogee-broker`** ← `apogee`.
 #![warn(missing_docs)]
 
+pub mod broker;
 pub mod client_registry;
 pub mod config;
 pub mod consumer_offset;
@@ -27,6 +29,7 @@ pub mod processor;
 pub mod response_code;
 pub mod topic_config;
 
+pub use broker::Broker;
 pub use config::{BrokerConfig, BrokerRole};
 pub use context::BrokerContext;
 pub use error::BrokerError;

@@ -24,6 +24,8 @@ pub const TEMPLATE_QUEUE_NUMS: i32 = 8;
 pub struct TopicTable {
     state: RwLock<TopicConfigSerializeWrapper>,
     file: JsonFile,
+    /// Signalled on every change, so the broker re-registers with the name servers at once.
+    changed: tokio::sync::Notify,
 }
 
 fn now_ms() -> i64 {
@@ -69,6 +71,7 @@ impl TopicTable {
         let table = Self {
             state: RwLock::new(state),
             file,
+            changed: tokio::sync::Notify::new(),
         };
         table.persist()?;
         Ok(table)
@@ -150,8 +153,16 @@ impl TopicTable {
             .collect()
     }
 
+    /// Signalled after every change (a permit is kept if nobody waits).
+    #[must_use]
+    pub fn changed(&self) -> &tokio::sync::Notify {
+        &self.changed
+    }
+
     fn persist(&self) -> Result<(), BrokerError> {
-        self.file.save(&*self.state.read())
+        self.file.save(&*self.state.read())?;
+        self.changed.notify_one();
+        Ok(())
     }
 }
 

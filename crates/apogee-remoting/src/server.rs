@@ -40,8 +40,21 @@ impl RemotingServer {
                 peer: addr.to_owned(),
                 source,
             })?;
+        Self::from_listener(listener, handler, config)
+    }
+
+    /// Serves an already bound listener (when the caller must know the port before it can
+    /// build its handler).
+    ///
+    /// # Errors
+    /// [`RemotingError::Io`] if the listener's address cannot be read.
+    pub fn from_listener(
+        listener: TcpListener,
+        handler: Arc<dyn RequestHandler>,
+        config: RemotingConfig,
+    ) -> Result<Self, RemotingError> {
         let local_addr = listener.local_addr().map_err(|source| RemotingError::Io {
-            peer: addr.to_owned(),
+            peer: "listener".to_owned(),
             source,
         })?;
         let cancel = CancellationToken::new();

@@ -162,16 +162,19 @@ fn reopen_after_clean_shutdown_restores_offsets() {
     assert_eq!(next.append.physical_offsets[0], published);
 }
 
-/// Two stores cannot share a directory.
+/// Two stores cannot share a directory; a shut-down store lets go of it.
 #[test]
 fn directory_lock() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = small_config(dir.path());
-    let _store = open(&config);
+    let store = open(&config);
     assert!(matches!(
-        MessageStore::open(config),
+        MessageStore::open(config.clone()),
         Err(StoreError::Locked { .. })
     ));
+    // Shutdown releases the directory even while the handle still exists.
+    store.shutdown().expect("shutdown");
+    let _again = open(&config);
 }
 
 /// With SYNC_FLUSH a put returns only once the flushed position covers its record.

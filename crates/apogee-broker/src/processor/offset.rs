@@ -1,31 +1,94 @@
-//! Offsets (being written).
+//! Consumer offsets and queue offsets: QUERY_CONSUMER_OFFSET (14), UPDATE_CONSUMER_OFFSET
+//! (15), SEARCH_OFFSET_BY_TIMESTAMP (29), GET_MAX_OFFSET (30), GET_MIN_OFFSET (31).
 
 use std::sync::Arc;
 
+use apogee_protocol::header::{
+    CommandHeader, GetMaxOffsetRequestHeader, GetMinOffsetRequestHeader, OffsetResponseHeader,
+    QueryConsumerOffsetRequestHeader, SearchOffsetRequestHeader, UpdateConsumerOffsetRequestHeader,
+};
 use apogee_protocol::remoting::RemotingCommand;
 use apogee_protocol::remoting::codes::response;
 
 use crate::context::BrokerContext;
-use crate::response_code::error;
+use crate::response_code::{bad_header, error, store_error, success};
+
+fn with_offset(req: &RemotingCommand, offset: u64) -> RemotingCommand {
+    let mut response = success(req);
+    response.ext_fields = OffsetResponseHeader {
+        offset: offset as i64,
+    }
+    .to_ext();
+    response
+}
 
 pub(super) fn query_consumer_offset(
-    _ctx: &Arc<BrokerContext>,
+    ctx: &Arc<BrokerContext>,
     req: &RemotingCommand,
 ) -> RemotingCommand {
-    error(req, response::REQUEST_CODE_NOT_SUPPORTED, "not built yet")
+    let h = match QueryConsumerOffsetRequestHeader::from_ext(&req.ext_fields) {
+        Ok(h) => h,
+        Err(e) => return bad_header(req, &e),
+    };
+    if let Some(offset) = ctx.offsets.query(&h.consumer_group, &h.topic, h.queue_id) {
+        return with_offset(req, offset);
+    }
+    // RocketMQ's "young queue" rule: a group with no committed offset on a queue whose
+    // messages all still exist starts from 0, so a new group on a new topic misses nothing.
+    let young = ctx.store.min_offset(&h.topic, h.queue_id) == 0;
+    if young && h.set_zero_if_not_found != Some(false) {
+        return with_offset(req, 0);
+    }
+    error(
+        req,
+        response::QUERY_NOT_FOUND,
+        "Not found, maybe this group consumer boot first",
+    )
 }
+
 pub(super) fn update_consumer_offset(
-    _ctx: &Arc<BrokerContext>,
+    ctx: &Arc<BrokerContext>,
     req: &RemotingCommand,
 ) -> RemotingCommand {
-    error(req, response::REQUEST_CODE_NOT_SUPPORTED, "not built yet")
+    let h = match UpdateConsumerOffsetRequestHeader::from_ext(&req.ext_fields) {
+        Ok(h) => h,
+        Err(e) => return bad_header(req, &e),
+    };
+    match u64::try_from(h.commit_offset) {
+        Ok(offset) => {
+            ctx.offsets
+                .commit(&h.consumer_group, &h.topic, h.queue_id, offset);
+            success(req)
+        }
+        Err(_) => error(
+            req,
+            response::INVALID_PARAMETER,
+            format!("commitOffset {} is negative", h.commit_offset),
+        ),
+    }
 }
-pub(super) fn max_offset(_ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> RemotingCommand {
-    error(req, response::REQUEST_CODE_NOT_SUPPORTED, "not built yet")
+
+pub(super) fn max_offset(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> RemotingCommand {
+    match GetMaxOffsetRequestHeader::from_ext(&req.ext_fields) {
+        Ok(h) => with_offset(req, ctx.store.max_offset(&h.topic, h.queue_id)),
+        Err(e) => bad_header(req, &e),
+    }
 }
-pub(super) fn min_offset(_ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> RemotingCommand {
-    error(req, response::REQUEST_CODE_NOT_SUPPORTED, "not built yet")
+
+pub(super) fn min_offset(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> RemotingCommand {
+    match GetMinOffsetRequestHeader::from_ext(&req.ext_fields) {
+        Ok(h) => with_offset(req, ctx.store.min_offset(&h.topic, h.queue_id)),
+        Err(e) => bad_header(req, &e),
+    }
 }
-pub(super) fn search_offset(_ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> RemotingCommand {
-    error(req, response::REQUEST_CODE_NOT_SUPPORTED, "not built yet")
+
+pub(super) fn search_offset(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> RemotingCommand {
+    let h = match SearchOffsetRequestHeader::from_ext(&req.ext_fields) {
+        Ok(h) => h,
+        Err(e) => return bad_header(req, &e),
+    };
+    match ctx.store.offset_by_time(&h.topic, h.queue_id, h.timestamp) {
+        Ok(offset) => with_offset(req, offset),
+        Err(e) => store_error(req, &e),
+    }
 }

@@ -62,8 +62,8 @@ pub(crate) struct Inner {
     /// Set by a background thread that hit a fatal error.
     fatal: Mutex<Option<String>>,
     closed: AtomicBool,
-    /// Held (flock) while the store is open.
-    _lock: File,
+    /// Held (flock) while the store is open; released by shutdown.
+    lock: Mutex<Option<File>>,
 }
 
 /// The message store. Cheap to share behind an `Arc`; all methods take `&self`.
@@ -166,7 +166,7 @@ impl MessageStore {
             disk_used_percent: AtomicU32::new(0),
             fatal: Mutex::new(None),
             closed: AtomicBool::new(false),
-            _lock: lock,
+            lock: Mutex::new(Some(lock)),
         });
         inner.checkpoint_now()?;
         inner.check_disk();
@@ -245,7 +245,10 @@ impl MessageStore {
         inner.checkpoint_now()?;
         let abort = inner.root.join(ABORT_FILE);
         std::fs::remove_file(&abort).map_err(|e| StoreError::io("delete", &abort, e))?;
-        sync_dir(&inner.root)
+        sync_dir(&inner.root)?;
+        // Another process (or a restarted broker in this one) may now open the directory.
+        inner.lock.lock().take();
+        Ok(())
     }
 }
 
