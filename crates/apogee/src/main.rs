@@ -5,11 +5,13 @@
 //! - `apogee bench limits`: measure this machine's storage ceilings.
 //! - `apogee bench store`: measure the store against those ceilings.
 //! - `apogee store verify`: recover a store directory and validate every record.
+//! - `apogee serve`: name server and broker in one process; `apogee namesrv`, `apogee broker`.
 //!
 //! Logs go to stderr, filtered by `RUST_LOG` (default `warn`). Errors print as one short
 //! message, its causes and a hint, and exit with status 1.
 
 mod bench;
+mod server_cmd;
 mod settings;
 mod store_cmd;
 
@@ -36,9 +38,15 @@ struct Cli {
     command: Command,
 }
 
-/// Top-level subcommands. New ones (`serve`, `admin`, ...) go here.
+/// Top-level subcommands.
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a name server and a broker in one process (data in ./data): the quickest start.
+    Serve(server_cmd::ServerArgs),
+    /// Run a stand-alone name server.
+    Namesrv(server_cmd::ServerArgs),
+    /// Run a stand-alone broker registering with namesrvAddr.
+    Broker(server_cmd::ServerArgs),
     /// Benchmarks that print their figures beside this machine's own ceilings.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -80,6 +88,9 @@ fn main() -> ExitCode {
 /// Dispatches a parsed command.
 fn run(command: &Command) -> anyhow::Result<()> {
     match command {
+        Command::Serve(args) => server_cmd::serve(args),
+        Command::Namesrv(args) => server_cmd::namesrv(args),
+        Command::Broker(args) => server_cmd::broker(args),
         Command::Bench(BenchCommand::Limits(args)) => bench::limits::run(args),
         Command::Bench(BenchCommand::Store(args)) => bench::store::run(args),
         Command::Store(StoreCommand::Verify(args)) => store_cmd::verify(args),

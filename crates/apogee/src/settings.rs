@@ -8,6 +8,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use apogee_broker::BrokerConfig;
+use apogee_namesrv::NamesrvConfig;
 use apogee_store::StoreConfig;
 use serde_json::{Map, Value};
 
@@ -17,10 +18,6 @@ pub type ExtraKeys<'a> = &'a [(&'a str, Value)];
 
 /// A loaded configuration.
 #[derive(Debug, Clone)]
-#[allow(
-    dead_code,
-    reason = "broker and extra keys are read by the server commands (`serve`, `broker`), next"
-)]
 pub struct Settings {
     /// Broker keys.
     pub broker: BrokerConfig,
@@ -36,6 +33,31 @@ pub struct Settings {
 /// An unreadable file, a malformed line, an unknown key, or a bad value, each naming the key.
 pub fn load(file: Option<&Path>, overrides: &[String], extra: ExtraKeys<'_>) -> Result<Settings> {
     let defaults = Defaults::new(extra)?;
+    let raw = collect(&defaults, file, overrides)?;
+    defaults.build(raw)
+}
+
+/// Loads a name server's configuration (`listenPort`, `listenAddr`,
+/// `scanNotActiveBrokerInterval`) the same way.
+///
+/// # Errors
+/// As [`load`].
+pub fn load_namesrv(file: Option<&Path>, overrides: &[String]) -> Result<NamesrvConfig> {
+    let defaults = Defaults {
+        broker: as_map(serde_json::to_value(NamesrvConfig::default())?),
+        store: Map::new(),
+        extra: Map::new(),
+    };
+    let raw = collect(&defaults, file, overrides)?;
+    typed(raw)
+}
+
+/// The file's keys, then the overrides, each checked and typed against `defaults`.
+fn collect(
+    defaults: &Defaults,
+    file: Option<&Path>,
+    overrides: &[String],
+) -> Result<Map<String, Value>> {
     let mut raw = Map::new();
     if let Some(path) = file {
         let text = std::fs::read_to_string(path)
@@ -53,7 +75,7 @@ pub fn load(file: Option<&Path>, overrides: &[String], extra: ExtraKeys<'_>) -> 
         let value = defaults.coerce(&key, Value::String(value.trim().to_owned()), "--set")?;
         raw.insert(key, value);
     }
-    defaults.build(raw)
+    Ok(raw)
 }
 
 /// The default configurations, as JSON maps: the source of known keys and their types.
