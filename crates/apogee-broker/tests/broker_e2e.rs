@@ -317,3 +317,41 @@ async fn bad_sends_are_refused_clearly() {
     cluster.broker.shutdown().await.expect("shutdown");
     cluster.namesrv.shutdown().await;
 }
+
+/// A SEND_BATCH_MESSAGE lands as consecutive messages, each keeping its own UNIQ_KEY.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_send_keeps_each_message() {
+    use apogee_protocol::message::batch::{BatchEntry, encode_batch};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cluster = start(dir.path(), None).await;
+    let entries: Vec<BatchEntry> = (0..3)
+        .map(|i| BatchEntry {
+            flag: 0,
+            body: format!("b{i}").into_bytes().into(),
+            properties: properties::encode([("UNIQ_KEY", format!("{i:032X}").as_str())]),
+        })
+        .collect();
+    let mut req = send_request("Batch", 1, b"");
+    req.code = request::SEND_BATCH_MESSAGE;
+    req.ext_fields.put("m", "true");
+    req.body = encode_batch(&entries).into();
+    let sent = cluster.call(req).await;
+    assert_eq!(sent.code, response::SUCCESS, "{:?}", sent.remark);
+    let header = SendMessageResponseHeader::from_ext(&sent.ext_fields).expect("header");
+    assert_eq!(header.msg_id.split(',').count(), 3);
+    assert_eq!(header.queue_offset, 0);
+    cluster.wait_dispatched().await;
+    let pulled = cluster.call(pull_request("Batch", 1, 0, false)).await;
+    let mut raw = &pulled.body[..];
+    let mut keys = Vec::new();
+    while !raw.is_empty() {
+        let view = record::decode(raw).expect("record");
+        keys.push(properties::get(view.properties, "UNIQ_KEY").map(str::to_owned));
+        raw = &raw[view.total_size..];
+    }
+    let expected: Vec<_> = (0..3).map(|i| Some(format!("{i:032X}"))).collect();
+    assert_eq!(keys, expected);
+    cluster.client.shutdown().await;
+    cluster.broker.shutdown().await.expect("shutdown");
+    cluster.namesrv.shutdown().await;
+}

@@ -46,6 +46,14 @@ pub enum DecodeError {
         /// The field at fault.
         field: &'static str,
     },
+    /// A container holds more entries than its named limit allows.
+    #[error("more than {max} {what}")]
+    TooMany {
+        /// What was being counted, e.g. "batch entries".
+        what: &'static str,
+        /// The limit.
+        max: usize,
+    },
     /// A message id is not hex of one of the known lengths.
     #[error("malformed message id {id:?}")]
     BadMessageId {

@@ -209,9 +209,15 @@ fn batch_messages(template: &Template<'_>, body: &Bytes) -> Result<Vec<PutMessag
     {
         return Err("a batch may not be sent to a retry topic".to_owned());
     }
-    // BATCH-DECODER: replaced once apogee_protocol::message::batch lands.
-    let _ = body;
-    Err("batch sends are not supported by this broker yet".to_owned())
+    let entries = apogee_protocol::message::batch::decode_batch(body)
+        .map_err(|e| format!("malformed batch body: {e}"))?;
+    if entries.is_empty() {
+        return Err("empty batch".to_owned());
+    }
+    Ok(entries
+        .into_iter()
+        .map(|e| template.message(e.body, &e.properties, e.flag))
+        .collect())
 }
 
 /// A 32-hex-digit unique id in UNIQ_KEY's shape: the broker's IPv4 address, then random
