@@ -17,6 +17,7 @@
 //! The tables sit behind `parking_lot` locks that are never held across an `.await`:
 //! notifications are sent after the lock is released.
 
+use crate::queue_lock::QueueLocks;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -114,6 +115,8 @@ struct Notice {
 #[derive(Debug)]
 pub struct ClientRegistry {
     channel_expired_timeout: Duration,
+    /// Queue locks of orderly consumers.
+    locks: QueueLocks,
     consumers: RwLock<BTreeMap<String, ConsumerGroup>>,
     producers: RwLock<BTreeMap<String, BTreeMap<String, ProducerMember>>>,
 }
@@ -134,9 +137,16 @@ impl ClientRegistry {
     pub fn new(channel_expired_timeout: Duration) -> Self {
         Self {
             channel_expired_timeout,
+            locks: QueueLocks::default(),
             consumers: RwLock::new(BTreeMap::new()),
             producers: RwLock::new(BTreeMap::new()),
         }
+    }
+
+    /// The queue locks of orderly consumers.
+    #[must_use]
+    pub fn locks(&self) -> &QueueLocks {
+        &self.locks
     }
 
     /// How long a member may stay silent before [`ClientRegistry::expire`] drops it.
@@ -335,6 +345,7 @@ impl ClientRegistry {
     /// of each changed consumer group (spawned as in [`ClientRegistry::connection_closed`]).
     /// The broker calls it periodically (every 10 s, RocketMQ's housekeeping period).
     pub fn expire(&self, now: Instant) {
+        self.locks.expire(now);
         let timeout = self.channel_expired_timeout;
         let removed = self.remove_members(|_, last| now.saturating_duration_since(last) > timeout);
         let consumers = removed

@@ -9,6 +9,7 @@
 //! - [`processor`]: [`BrokerProcessor`], request dispatch and one file per request family.
 //! - [`topic_config`]: the broker's topics, persisted.
 //! - [`client_registry`]: connected producers and consumers.
+//! - [`queue_lock`]: queue locks of orderly consumers.
 //! - [`response_code`]: failures as RocketMQ response codes.
 //! - [`consumer_offset`]: committed consumer offsets, persisted.
 //! - [`json_file`]: durable JSON metadata files.
@@ -26,6 +27,7 @@ pub mod context;
 pub mod error;
 pub mod json_file;
 pub mod processor;
+pub mod queue_lock;
 pub mod response_code;
 pub mod topic_config;
 

@@ -2,13 +2,15 @@
 //!
 //! - `send.rs`: SEND_MESSAGE (10), SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320).
 //! - `pull.rs`: PULL_MESSAGE (11) with long polling.
-//! - `offset.rs`: consumer offsets and queue offsets (14, 15, 29, 30, 31).
+//! - `offset.rs`: consumer offsets and queue offsets (14, 15, 29, 30, 31, 32).
 //! - `client.rs`: HEART_BEAT (34), UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (38).
+//! - `lock.rs`: LOCK_BATCH_MQ (41), UNLOCK_BATCH_MQ (42).
 //! - `admin.rs`: topics (17, 21, 215).
 //! - `query.rs`: QUERY_MESSAGE (12), VIEW_MESSAGE_BY_ID (33).
 
 mod admin;
 mod client;
+mod lock;
 mod offset;
 mod pull;
 mod query;
@@ -62,10 +64,13 @@ async fn dispatch(
         request::UPDATE_CONSUMER_OFFSET => offset::update_consumer_offset(ctx, req),
         request::GET_MAX_OFFSET => offset::max_offset(ctx, req),
         request::GET_MIN_OFFSET => offset::min_offset(ctx, req),
+        request::GET_EARLIEST_MSG_STORETIME => offset::earliest_store_time(ctx, req),
         request::SEARCH_OFFSET_BY_TIMESTAMP => offset::search_offset(ctx, req),
         request::HEART_BEAT => client::heartbeat(ctx, connection, req).await,
         request::UNREGISTER_CLIENT => client::unregister_client(ctx, connection, req),
         request::GET_CONSUMER_LIST_BY_GROUP => client::consumer_list(ctx, req),
+        request::LOCK_BATCH_MQ => lock::lock_batch(ctx, req),
+        request::UNLOCK_BATCH_MQ => lock::unlock_batch(ctx, req),
         request::UPDATE_AND_CREATE_TOPIC => admin::create_topic(ctx, req),
         request::DELETE_TOPIC_IN_BROKER => admin::delete_topic(ctx, req),
         request::GET_ALL_TOPIC_CONFIG => admin::all_topics(ctx, req),

@@ -1,5 +1,6 @@
 //! Consumer offsets and queue offsets: QUERY_CONSUMER_OFFSET (14), UPDATE_CONSUMER_OFFSET
-//! (15), SEARCH_OFFSET_BY_TIMESTAMP (29), GET_MAX_OFFSET (30), GET_MIN_OFFSET (31).
+//! (15), SEARCH_OFFSET_BY_TIMESTAMP (29), GET_MAX_OFFSET (30), GET_MIN_OFFSET (31),
+//! GET_EARLIEST_MSG_STORETIME (32).
 
 use std::sync::Arc;
 
@@ -91,4 +92,33 @@ pub(super) fn search_offset(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> 
         Ok(offset) => with_offset(req, offset),
         Err(e) => store_error(req, &e),
     }
+}
+
+/// GET_EARLIEST_MSG_STORETIME (32): the store time of the queue's oldest message, or -1.
+pub(super) fn earliest_store_time(
+    ctx: &Arc<BrokerContext>,
+    req: &RemotingCommand,
+) -> RemotingCommand {
+    let h = match GetMinOffsetRequestHeader::from_ext(&req.ext_fields) {
+        Ok(h) => h,
+        Err(e) => return bad_header(req, &e),
+    };
+    let min = ctx.store.min_offset(&h.topic, h.queue_id);
+    let first = match ctx
+        .store
+        .get_messages(&h.topic, h.queue_id, min, 1, 1, &|_| true)
+    {
+        Ok(got) => got.messages.into_iter().next(),
+        Err(e) => return store_error(req, &e),
+    };
+    let timestamp = first
+        .and_then(|m| {
+            apogee_protocol::message::record::decode(&m.bytes)
+                .map(|v| v.store_timestamp)
+                .ok()
+        })
+        .unwrap_or(-1);
+    let mut response = success(req);
+    response.ext_fields.put("timestamp", timestamp);
+    response
 }

@@ -27,6 +27,8 @@ pub mod request {
     pub const GET_MAX_OFFSET: i32 = 30;
     /// Read a queue's min offset.
     pub const GET_MIN_OFFSET: i32 = 31;
+    /// Client → broker: the store time of a queue's oldest message.
+    pub const GET_EARLIEST_MSG_STORETIME: i32 = 32;
     /// Read one stored record by commit-log offset.
     pub const VIEW_MESSAGE_BY_ID: i32 = 33;
     /// Client heartbeat with its producer and consumer groups (JSON body).
