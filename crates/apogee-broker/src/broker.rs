@@ -236,7 +236,7 @@ async fn register_all(ctx: &BrokerContext, client: &RemotingClient) {
         ),
         broker_id: ctx.config.broker_id as i64,
         compressed: Some(false),
-        body_crc32: Some((crc32fast_hash(&body) & 0x7FFF_FFFF) as i32),
+        body_crc32: Some((crc32fast::hash(&body) & 0x7FFF_FFFF) as i32),
         ..RegisterBrokerRequestHeader::default()
     };
     for addr in namesrv_addrs(ctx) {
@@ -265,8 +265,4 @@ async fn unregister_all(ctx: &BrokerContext, client: &RemotingClient) {
             tracing::warn!(namesrv = %addr, error = %e, "unregistration failed");
         }
     }
-}
-
-fn crc32fast_hash(bytes: &[u8]) -> u32 {
-    crc32fast::hash(bytes)
 }

@@ -11,9 +11,9 @@ pub fn for_store_error(error: &StoreError) -> i32 {
         StoreError::MessageTooLarge { .. } | StoreError::PropertiesTooLarge { .. } => {
             response::MESSAGE_ILLEGAL
         }
-        StoreError::InvalidName(_) | StoreError::InvalidQueueId { .. } => {
-            response::INVALID_PARAMETER
-        }
+        StoreError::InvalidName(_)
+        | StoreError::InvalidQueueId { .. }
+        | StoreError::InvalidMessageId(_) => response::INVALID_PARAMETER,
         StoreError::InvalidBatch { .. } => response::MESSAGE_ILLEGAL,
         StoreError::DiskFull { .. } | StoreError::ShutDown | StoreError::Poisoned(_) => {
             response::SERVICE_NOT_AVAILABLE

@@ -90,7 +90,10 @@ impl Dispatcher {
 
     fn dispatch_record(&self, offset: u64, bytes: &[u8]) -> Result<()> {
         let view = record::decode(bytes).map_err(|source| StoreError::CorruptRecord {
-            segment: self.log.dir().to_path_buf(),
+            segment: self
+                .log
+                .segment_for(offset)
+                .map_or_else(|| self.log.dir().to_path_buf(), |s| s.path().to_path_buf()),
             offset,
             source,
         })?;

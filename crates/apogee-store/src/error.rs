@@ -72,6 +72,9 @@ pub enum StoreError {
     /// The topic name is not valid.
     #[error(transparent)]
     InvalidName(#[from] NameError),
+    /// A message id is not an offset message id (32 or 56 hex digits).
+    #[error("invalid message id: {0}")]
+    InvalidMessageId(#[source] DecodeError),
     /// A queue id is negative or above the store's limit.
     #[error("queue id {queue_id} is out of range 0..{max}")]
     InvalidQueueId {

@@ -270,6 +270,10 @@ fn lookups_by_id_and_key() {
         None,
         "not a record start"
     );
+    assert!(matches!(
+        store.record_by_offset_id("not-an-id"),
+        Err(StoreError::InvalidMessageId(_))
+    ));
 
     let by_key = store
         .query_by_key("K", "order-7", 10, 0, i64::MAX)

@@ -206,13 +206,14 @@ impl MessageStore {
     /// [`StoreError::CorruptRecord`] if the record at `offset` fails its CRC.
     pub fn record_at(&self, offset: u64) -> Result<Option<Bytes>> {
         match self.inner.log.read_record(offset, true) {
-            Ok(found) => Ok(found),
-            Err(StoreError::CorruptRecord {
-                source: apogee_protocol::DecodeError::BodyCrcMismatch { .. },
-                ..
-            }) => self.inner.log.read_record(offset, true),
+            Err(
+                e @ StoreError::CorruptRecord {
+                    source: apogee_protocol::DecodeError::BodyCrcMismatch { .. },
+                    ..
+                },
+            ) => Err(e),
             Err(StoreError::CorruptRecord { .. } | StoreError::MisplacedRecord { .. }) => Ok(None),
-            Err(other) => Err(other),
+            other => other,
         }
     }
 
@@ -220,13 +221,10 @@ impl MessageStore {
     /// is not checked here.
     ///
     /// # Errors
-    /// If the id is malformed or the record is corrupt.
+    /// [`StoreError::InvalidMessageId`] if the id is malformed; corruption errors.
     pub fn record_by_offset_id(&self, id: &str) -> Result<Option<Bytes>> {
-        let (_, offset) = decode_offset_msg_id(id).map_err(|source| StoreError::CorruptRecord {
-            segment: self.inner.log.dir().to_path_buf(),
-            offset: 0,
-            source,
-        })?;
+        // A malformed id is a bad request, not damage in the store.
+        let (_, offset) = decode_offset_msg_id(id).map_err(StoreError::InvalidMessageId)?;
         match u64::try_from(offset) {
             Ok(offset) => self.record_at(offset),
             Err(_) => Ok(None),
