@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use apogee_protocol::body::{self, RegisterBrokerBody, TopicConfigSerializeWrapper};
+use apogee_protocol::body::{self, RegisterBrokerBody, TopicConfigSerializeWrapper, TopicList};
 use apogee_protocol::header::{
     CommandHeader, DeleteTopicFromNamesrvRequestHeader, GetRouteInfoRequestHeader,
     RegisterBrokerRequestHeader, RegisterBrokerResponseHeader, UnregisterBrokerRequestHeader,
@@ -12,7 +12,6 @@ use apogee_protocol::header::{
 use apogee_protocol::remoting::codes::{request, response};
 use apogee_protocol::remoting::{ExtFieldError, RemotingCommand};
 use apogee_remoting::{Connection, HandlerFuture, RequestHandler};
-use serde::Serialize;
 
 use crate::route_table::{BROKER_EXPIRED_TIMEOUT_DEFAULT, Registration, RouteTable};
 
@@ -26,13 +25,6 @@ pub struct NamesrvProcessor {
 #[must_use]
 pub fn connection_id(connection: &Arc<Connection>) -> u64 {
     Arc::as_ptr(connection) as usize as u64
-}
-
-/// `{"topicList":[...]}` (GET_ALL_TOPIC_LIST_FROM_NAMESERVER).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct TopicList {
-    topic_list: Vec<String>,
 }
 
 fn error(req: &RemotingCommand, code: i32, remark: impl Into<String>) -> RemotingCommand {
@@ -68,6 +60,7 @@ impl NamesrvProcessor {
             request::GET_ALL_TOPIC_LIST_FROM_NAMESERVER => {
                 let list = TopicList {
                     topic_list: self.table.topics(),
+                    broker_addr: None,
                 };
                 success(req).with_body(body::encode(&list))
             }

@@ -35,4 +35,4 @@ pub use json::{BodyError, decode, encode};
 pub use register::{
     DataVersion, KvTable, RegisterBrokerBody, TopicConfig, TopicConfigSerializeWrapper,
 };
-pub use route::{BrokerData, ClusterInfo, QueueData, TopicRouteData};
+pub use route::{BrokerData, ClusterInfo, QueueData, TopicList, TopicRouteData};

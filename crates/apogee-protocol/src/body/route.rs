@@ -86,6 +86,17 @@ pub struct ClusterInfo {
     pub cluster_addr_table: BTreeMap<String, Vec<String>>,
 }
 
+/// A list of topic names (`TopicList`), the answer to GET_ALL_TOPIC_LIST_FROM_NAMESERVER.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TopicList {
+    /// The topics (a Java `Set`, kept in wire order).
+    pub topic_list: Vec<String>,
+    /// The broker address, when a broker answers for itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broker_addr: Option<String>,
+}
+
 #[cfg(test)]
 #[path = "route_test.rs"]
 mod tests;

@@ -1,0 +1,34 @@
+//! Apogee's Rust client SDK, speaking RocketMQ's remoting protocol to Apogee (or to any
+//! RocketMQ 4.x/5.x broker and name server).
+//!
+//! # Layout
+//! - [`instance`]: [`ClientInstance`], what all clients of a process share: connections,
+//!   name servers, the route cache, heartbeats.
+//! - [`broker_api`] and [`namesrv_api`]: typed requests to one broker or to the name servers.
+//! - [`route`]: [`TopicRoute`], a topic's writable and readable queues and broker addresses.
+//! - [`message`]: [`Message`] to send, [`MessageExt`] as received, [`MessageQueue`].
+//! - [`members`]: the [`ConsumerMember`] trait consumers implement to join heartbeats.
+//! - [`config`]: [`ClientConfig`], RocketMQ's client settings.
+//! - [`error`]: the [`ClientError`] type.
+//!
+//! # Place in the workspace
+//! `apogee-protocol` ← `apogee-remoting` ← **`apogee-client`**. The SDK never depends on the
+//! store or the broker; its tests start real ones over real sockets.
+#![warn(missing_docs)]
+
+pub mod broker_api;
+pub mod config;
+pub mod error;
+pub mod instance;
+pub mod members;
+pub mod message;
+pub mod namesrv_api;
+pub mod route;
+
+pub use broker_api::{PullResponse, PullStatus, SendResponse};
+pub use config::ClientConfig;
+pub use error::ClientError;
+pub use instance::ClientInstance;
+pub use members::ConsumerMember;
+pub use message::{Message, MessageExt, MessageQueue};
+pub use route::TopicRoute;
