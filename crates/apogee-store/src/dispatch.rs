@@ -21,6 +21,7 @@ use crate::consume_queue::{ConsumeQueueTable, CqUnit};
 use crate::doorbell::Doorbell;
 use crate::error::{Result, StoreError};
 use crate::index::IndexService;
+use crate::limits::DISPATCH_COALESCE;
 
 /// Builds consume queues and the index from the commit log.
 #[derive(Debug)]
@@ -161,7 +162,14 @@ pub fn spawn(
                         }
                     });
                     match result {
-                        Ok(reached) => dispatcher.advance(reached),
+                        Ok(reached) => {
+                            dispatcher.advance(reached);
+                            // Let more appends accumulate: one wake-up per pass under load
+                            // instead of one per record.
+                            if !dispatcher.stop.load(Ordering::Acquire) {
+                                std::thread::sleep(DISPATCH_COALESCE);
+                            }
+                        }
                         Err(e) => {
                             tracing::error!(error = %e, "dispatch failed; store stops accepting writes");
                             on_fatal(&e);

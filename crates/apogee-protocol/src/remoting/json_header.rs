@@ -72,7 +72,7 @@ pub fn encode(cmd: &RemotingCommand, out: &mut Vec<u8>) -> Result<(), EncodeErro
 pub fn decode(bytes: &[u8]) -> Result<RemotingCommand, HeaderError> {
     let text = String::from_utf8_lossy(bytes);
     let value: Value = serde_json::from_str(&text).map_err(HeaderError::Json)?;
-    let Value::Object(obj) = value else {
+    let Value::Object(mut obj) = value else {
         return Err(HeaderError::NotAnObject {
             found: kind(&value),
         });
@@ -83,8 +83,8 @@ pub fn decode(bytes: &[u8]) -> Result<RemotingCommand, HeaderError> {
         version: int_field(&obj, "version")?.unwrap_or(0),
         opaque: int_field(&obj, "opaque")?.ok_or(HeaderError::MissingField { field: "opaque" })?,
         flag: int_field(&obj, "flag")?.unwrap_or(0),
-        remark: obj.get("remark").and_then(scalar_text),
-        ext_fields: ext_fields(&obj)?,
+        remark: obj.remove("remark").and_then(into_text),
+        ext_fields: ext_fields(obj.remove("extFields"))?,
         body: bytes::Bytes::new(),
     })
 }
@@ -135,26 +135,26 @@ fn language(obj: &Map<String, Value>) -> Result<LanguageCode, HeaderError> {
 /// `extFields`: an object whose values may be strings, numbers, booleans (kept as their string
 /// form) or null (dropped, as a Java null is absent). Nested objects and arrays are kept as
 /// their compact JSON text, as fastjson's string conversion does.
-fn ext_fields(obj: &Map<String, Value>) -> Result<ExtFields, HeaderError> {
-    match obj.get("extFields") {
+fn ext_fields(value: Option<Value>) -> Result<ExtFields, HeaderError> {
+    match value {
         None | Some(Value::Null) => Ok(ExtFields::new()),
         Some(Value::Object(map)) => Ok(map
-            .iter()
-            .filter_map(|(k, v)| scalar_text(v).map(|v| (k.clone(), v)))
+            .into_iter()
+            .filter_map(|(k, v)| into_text(v).map(|v| (k, v)))
             .collect()),
         Some(other) => Err(HeaderError::BadField {
             field: "extFields",
             expected: "an object",
-            found: kind(other).to_owned(),
+            found: kind(&other).to_owned(),
         }),
     }
 }
 
-/// The string form of a JSON value; `None` for null.
-fn scalar_text(value: &Value) -> Option<String> {
+/// The string form of a JSON value, moving strings out; `None` for null.
+fn into_text(value: Value) -> Option<String> {
     match value {
         Value::Null => None,
-        Value::String(s) => Some(s.clone()),
+        Value::String(s) => Some(s),
         Value::Bool(b) => Some(b.to_string()),
         Value::Number(n) => Some(n.to_string()),
         Value::Array(_) | Value::Object(_) => Some(value.to_string()),
