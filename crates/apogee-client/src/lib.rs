@@ -8,6 +8,8 @@
 //! - [`route`]: [`TopicRoute`], a topic's writable and readable queues and broker addresses.
 //! - [`message`]: [`Message`] to send, [`MessageExt`] as received, [`MessageQueue`].
 //! - [`members`]: the [`ConsumerMember`] trait consumers implement to join heartbeats.
+//! - [`admin`]: [`Admin`], topic, cluster, consumer-progress and message-lookup
+//!   administration.
 //! - [`config`]: [`ClientConfig`], RocketMQ's client settings.
 //! - [`error`]: the [`ClientError`] type.
 //!
@@ -16,6 +18,7 @@
 //! store or the broker; its tests start real ones over real sockets.
 #![warn(missing_docs)]
 
+pub mod admin;
 pub mod broker_api;
 pub mod config;
 pub mod error;
@@ -25,6 +28,7 @@ pub mod message;
 pub mod namesrv_api;
 pub mod route;
 
+pub use admin::{Admin, AdminError, TopicSpec};
 pub use broker_api::{PullResponse, PullStatus, SendResponse};
 pub use config::ClientConfig;
 pub use error::ClientError;

@@ -6,11 +6,14 @@
 //! - `apogee bench store`: measure the store against those ceilings.
 //! - `apogee store verify`: recover a store directory and validate every record.
 //! - `apogee serve`: name server and broker in one process; `apogee namesrv`, `apogee broker`.
+//! - `apogee topic`, `apogee cluster`, `apogee consumer progress`, `apogee message query`:
+//!   administration through the client SDK (see [`cli`]).
 //!
 //! Logs go to stderr, filtered by `RUST_LOG` (default `warn`). Errors print as one short
 //! message, its causes and a hint, and exit with status 1.
 
 mod bench;
+mod cli;
 mod server_cmd;
 mod settings;
 mod store_cmd;
@@ -53,6 +56,17 @@ enum Command {
     /// Offline operations on a store directory.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Create, list, describe and delete topics.
+    #[command(subcommand)]
+    Topic(cli::topic::TopicCommand),
+    /// Show the clusters and brokers the name server knows.
+    Cluster(cli::cluster::ClusterArgs),
+    /// Consumer groups: progress and lag.
+    #[command(subcommand)]
+    Consumer(cli::consumer::ConsumerCommand),
+    /// Find messages by key or id.
+    #[command(subcommand)]
+    Message(cli::message::MessageCommand),
 }
 
 /// `apogee store ...` subcommands.
@@ -94,6 +108,10 @@ fn run(command: &Command) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Limits(args)) => bench::limits::run(args),
         Command::Bench(BenchCommand::Store(args)) => bench::store::run(args),
         Command::Store(StoreCommand::Verify(args)) => store_cmd::verify(args),
+        Command::Topic(command) => cli::topic::run(command),
+        Command::Cluster(args) => cli::cluster::run(args),
+        Command::Consumer(command) => cli::consumer::run(command),
+        Command::Message(command) => cli::message::run(command),
     }
 }
 
