@@ -79,6 +79,25 @@ pub enum ClientError {
     /// The client was shut down.
     #[error("the client has been shut down")]
     ShutDown,
+    /// A send failed on every attempt the producer's retry settings allowed.
+    #[error(
+        "sending to topic {topic} failed after {attempts} attempt(s) in {elapsed_ms} ms \
+         (brokers tried: {}): {last}",
+        .brokers.join(", ")
+    )]
+    SendFailed {
+        /// The topic.
+        topic: String,
+        /// How many attempts were made.
+        attempts: u32,
+        /// The broker of each attempt, in order.
+        brokers: Vec<String>,
+        /// The time spent on all attempts, in ms.
+        elapsed_ms: u64,
+        /// The last attempt's error.
+        #[source]
+        last: Box<ClientError>,
+    },
 }
 
 fn remark_suffix(remark: &str) -> String {
@@ -95,18 +114,21 @@ impl ClientError {
     pub fn response_code(&self) -> Option<i32> {
         match self {
             Self::Refused { code, .. } => Some(*code),
+            Self::SendFailed { last, .. } => last.response_code(),
             _ => None,
         }
     }
 
     /// Whether the same request may succeed on another broker or later: transport failures
     /// and the broker-side codes RocketMQ's producer retries on
-    /// (`DefaultMQProducerImpl.retryResponseCodes`).
+    /// (`DefaultMQProducerImpl.retryResponseCodes`); for [`ClientError::SendFailed`], whether
+    /// its last error is.
     #[must_use]
     pub fn is_retriable(&self) -> bool {
         match self {
             Self::Remoting { .. } | Self::NameServerUnreachable { .. } => true,
             Self::BrokerNotFound { .. } => true,
+            Self::SendFailed { last, .. } => last.is_retriable(),
             Self::Refused { code, .. } => matches!(
                 *code,
                 response::TOPIC_NOT_EXIST

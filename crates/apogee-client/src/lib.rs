@@ -7,6 +7,7 @@
 //! - [`broker_api`] and [`namesrv_api`]: typed requests to one broker or to the name servers.
 //! - [`route`]: [`TopicRoute`], a topic's writable and readable queues and broker addresses.
 //! - [`message`]: [`Message`] to send, [`MessageExt`] as received, [`MessageQueue`].
+//! - [`producer`]: [`Producer`], sending with RocketMQ's `DefaultMQProducer` semantics.
 //! - [`members`]: the [`ConsumerMember`] trait consumers implement to join heartbeats.
 //! - [`admin`]: [`Admin`], topic, cluster, consumer-progress and message-lookup
 //!   administration.
@@ -26,6 +27,7 @@ pub mod instance;
 pub mod members;
 pub mod message;
 pub mod namesrv_api;
+pub mod producer;
 pub mod route;
 
 pub use admin::{Admin, AdminError, TopicSpec};
@@ -35,4 +37,8 @@ pub use error::ClientError;
 pub use instance::ClientInstance;
 pub use members::ConsumerMember;
 pub use message::{Message, MessageExt, MessageQueue};
+pub use producer::{
+    MessageQueueSelector, Producer, ProducerConfig, SelectMessageQueueByHash, SendResult,
+    SendStatus,
+};
 pub use route::TopicRoute;

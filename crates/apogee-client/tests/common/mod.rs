@@ -23,6 +23,8 @@ pub struct TestCluster {
     pub brokers: Vec<Broker>,
     /// Their store directories.
     pub dirs: Vec<TempDir>,
+    /// Applied to every broker's settings before it starts.
+    pub configure: fn(&mut BrokerConfig),
 }
 
 /// A small store: 1 MiB segments, 64 KiB messages.
@@ -36,6 +38,11 @@ pub fn small_store(dir: &std::path::Path) -> StoreConfig {
 impl TestCluster {
     /// A name server and `brokers` brokers named `broker-a`, `broker-b`, ...
     pub async fn start(brokers: usize) -> Self {
+        Self::start_with(brokers, |_| {}).await
+    }
+
+    /// As [`TestCluster::start`], with `configure` applied to every broker's settings.
+    pub async fn start_with(brokers: usize, configure: fn(&mut BrokerConfig)) -> Self {
         let namesrv = NameServer::start(NamesrvConfig {
             listen_port: 0,
             listen_addr: "127.0.0.1".into(),
@@ -47,6 +54,7 @@ impl TestCluster {
             namesrv,
             brokers: Vec::new(),
             dirs: Vec::new(),
+            configure,
         };
         for i in 0..brokers {
             cluster.add_broker(i).await;
@@ -69,12 +77,13 @@ impl TestCluster {
 
     /// Starts broker `i` over the store in `dir`.
     pub async fn start_broker(&self, i: usize, dir: &std::path::Path) -> Broker {
-        let config = BrokerConfig {
+        let mut config = BrokerConfig {
             listen_port: 0,
             broker_name: Self::broker_name(i),
             namesrv_addr: Some(self.namesrv_addr()),
             ..BrokerConfig::default()
         };
+        (self.configure)(&mut config);
         Broker::start(config, small_store(dir))
             .await
             .expect("broker starts")
