@@ -67,6 +67,8 @@ enum Command {
     /// Find messages by key or id.
     #[command(subcommand)]
     Message(cli::message::MessageCommand),
+    /// Send messages (from the arguments, or one per stdin line) and print each SendResult.
+    Send(cli::send::SendArgs),
 }
 
 /// `apogee store ...` subcommands.
@@ -112,6 +114,7 @@ fn run(command: &Command) -> anyhow::Result<()> {
         Command::Cluster(args) => cli::cluster::run(args),
         Command::Consumer(command) => cli::consumer::run(command),
         Command::Message(command) => cli::message::run(command),
+        Command::Send(args) => cli::send::run(args),
     }
 }
 

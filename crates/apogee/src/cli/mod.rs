@@ -8,12 +8,14 @@
 //! - [`cluster`]: the cluster map.
 //! - [`consumer`]: a group's progress and lag.
 //! - [`message`]: messages by key or id.
+//! - [`send`]: send messages with the SDK's producer.
 //! - [`output`]: tables, times and bodies for people.
 
 pub mod cluster;
 pub mod consumer;
 pub mod message;
 pub mod output;
+pub mod send;
 pub mod topic;
 
 use std::future::Future;
@@ -81,7 +83,8 @@ pub fn explain(error: &AdminError) -> UserError {
     UserError::new(error.to_string(), hint)
 }
 
-fn client_hint(error: &ClientError) -> String {
+/// What to do about a client error, for people.
+pub fn client_hint(error: &ClientError) -> String {
     match error {
         ClientError::NameServerUnreachable { .. } | ClientError::NoNameServer => {
             "start one with `apogee serve`, or pass -n/--namesrv host:port (or set NAMESRV_ADDR)"
