@@ -99,7 +99,7 @@ impl Broker {
             servers.push(RemotingServer::from_listener(
                 listener,
                 handler,
-                RemotingConfig::default(),
+                ctx.config.remoting_config(),
             )?);
         }
         let broker = Self {

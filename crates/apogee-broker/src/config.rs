@@ -72,6 +72,15 @@ pub struct BrokerConfig {
     pub transaction_check_max: u32,
     /// `transactionCheckInterval`: ms between check-back scans. Default 60000.
     pub transaction_check_interval: u64,
+    /// `frameMaxLength`: largest remoting frame accepted, in bytes, its 4-byte length prefix
+    /// included (RocketMQ's system property `com.rocketmq.remoting.frameMaxLength`). A
+    /// connection announcing a longer frame is closed before its body is read. At least
+    /// 1024. Default 16777216 (16 MiB).
+    pub frame_max_length: usize,
+    /// `serverWriteTimeoutMillis` (Apogee's own key): how long a response may wait for room in
+    /// its connection's write queue; a client that stops reading its responses is
+    /// disconnected after this. At least 1. Default 30000.
+    pub server_write_timeout_millis: u64,
 }
 
 impl Default for BrokerConfig {
@@ -96,9 +105,14 @@ impl Default for BrokerConfig {
             transaction_time_out: 6_000,
             transaction_check_max: 15,
             transaction_check_interval: 60_000,
+            frame_max_length: apogee_protocol::remoting::FRAME_BYTES_MAX_DEFAULT,
+            server_write_timeout_millis: 30_000,
         }
     }
 }
+
+/// Smallest `frameMaxLength` accepted: room for the headers of any request.
+const FRAME_MAX_LENGTH_MIN: usize = 1024;
 
 fn bad(key: &'static str, value: impl ToString, reason: &'static str) -> BrokerError {
     BrokerError::Config {
@@ -146,7 +160,32 @@ impl BrokerConfig {
         if self.broker_ip1.parse::<std::net::IpAddr>().is_err() {
             return Err(bad("brokerIP1", &self.broker_ip1, "must be an IP address"));
         }
+        if !(FRAME_MAX_LENGTH_MIN..=i32::MAX as usize).contains(&self.frame_max_length) {
+            return Err(bad(
+                "frameMaxLength",
+                self.frame_max_length,
+                "must be between 1024 and 2147483647 bytes",
+            ));
+        }
+        if self.server_write_timeout_millis == 0 {
+            return Err(bad(
+                "serverWriteTimeoutMillis",
+                self.server_write_timeout_millis,
+                "must be at least 1",
+            ));
+        }
         Ok(())
+    }
+
+    /// The transport limits of the broker's listeners: RocketMQ's defaults with
+    /// `frameMaxLength` and `serverWriteTimeoutMillis` applied.
+    #[must_use]
+    pub fn remoting_config(&self) -> apogee_remoting::RemotingConfig {
+        apogee_remoting::RemotingConfig {
+            frame_bytes_max: self.frame_max_length,
+            write_timeout: std::time::Duration::from_millis(self.server_write_timeout_millis),
+            ..apogee_remoting::RemotingConfig::default()
+        }
     }
 
     /// The fast ("VIP") channel port, `listenPort - 2`, that old Java clients use by default.
@@ -190,5 +229,44 @@ mod tests {
         assert!(
             serde_json::from_value::<BrokerConfig>(serde_json::json!({"listenPrt": 1})).is_err()
         );
+    }
+
+    /// The transport keys reach the listeners' limits and are checked.
+    #[test]
+    fn remoting_keys() {
+        let json = serde_json::json!({"frameMaxLength": 4096, "serverWriteTimeoutMillis": 250});
+        let parsed: BrokerConfig = serde_json::from_value(json).expect("parses");
+        parsed.validate().expect("valid");
+        let remoting = parsed.remoting_config();
+        assert_eq!(remoting.frame_bytes_max, 4096);
+        assert_eq!(
+            remoting.write_timeout,
+            std::time::Duration::from_millis(250)
+        );
+        assert_eq!(
+            BrokerConfig::default().remoting_config().frame_bytes_max,
+            16 << 20
+        );
+        for (key, config) in [
+            (
+                "frameMaxLength",
+                BrokerConfig {
+                    frame_max_length: 1023,
+                    ..BrokerConfig::default()
+                },
+            ),
+            (
+                "serverWriteTimeoutMillis",
+                BrokerConfig {
+                    server_write_timeout_millis: 0,
+                    ..BrokerConfig::default()
+                },
+            ),
+        ] {
+            assert!(
+                matches!(config.validate(), Err(BrokerError::Config { key: k, .. }) if k == key),
+                "{key}"
+            );
+        }
     }
 }

@@ -23,6 +23,28 @@ pub const TRANS_OP_HALF_TOPIC: &str = "RMQ_SYS_TRANS_OP_HALF_TOPIC";
 /// Half messages that exhausted their check-backs.
 pub const TRANS_CHECK_MAX_TIME_TOPIC: &str = "TRANS_CHECK_MAX_TIME_TOPIC";
 
+/// The broker self-test topic.
+pub const SELF_TEST_TOPIC: &str = "SELF_TEST_TOPIC";
+/// Where brokers report consumer offsets moved by PULL_OFFSET_MOVED.
+pub const OFFSET_MOVED_EVENT: &str = "OFFSET_MOVED_EVENT";
+
+/// System topics that no client may send to (RocketMQ `TopicValidator.NOT_ALLOWED_SEND_TOPIC_SET`):
+/// only the broker itself writes them.
+pub const NOT_ALLOWED_SEND_TOPICS: [&str; 6] = [
+    SCHEDULE_TOPIC,
+    TRANS_HALF_TOPIC,
+    TRANS_OP_HALF_TOPIC,
+    TRANS_CHECK_MAX_TIME_TOPIC,
+    SELF_TEST_TOPIC,
+    OFFSET_MOVED_EVENT,
+];
+
+/// Whether clients are forbidden to send to `topic` (see [`NOT_ALLOWED_SEND_TOPICS`]).
+#[must_use]
+pub fn is_not_allowed_send_topic(topic: &str) -> bool {
+    NOT_ALLOWED_SEND_TOPICS.contains(&topic)
+}
+
 /// The retry topic of `group`.
 #[must_use]
 pub fn retry_topic(group: &str) -> String {
@@ -105,5 +127,8 @@ mod tests {
         assert!(validate_group(&"g".repeat(256)).is_err());
         assert_eq!(retry_topic("g"), "%RETRY%g");
         assert_eq!(dlq_topic("g"), "%DLQ%g");
+        assert!(is_not_allowed_send_topic(SCHEDULE_TOPIC));
+        assert!(is_not_allowed_send_topic("RMQ_SYS_TRANS_HALF_TOPIC"));
+        assert!(!is_not_allowed_send_topic("TopicTest"));
     }
 }

@@ -249,6 +249,10 @@ impl Reader {
         let mut buf = BytesMut::with_capacity(READ_BUFFER_BYTES);
         'reading: loop {
             loop {
+                // Once closed (write timeout, shutdown), requests still buffered are not run.
+                if conn.is_closed() {
+                    break 'reading;
+                }
                 match decoder.decode(&mut buf) {
                     Ok(Some((command, serialize))) => self.dispatch(command, serialize),
                     Ok(None) => break,
@@ -301,11 +305,14 @@ impl Reader {
             let (opaque, code) = (command.opaque, command.code);
             // A closed connection cannot carry the answer: stop the handler (a held pull,
             // say) instead of letting it run on and delay shutdown.
-            let response = tokio::select! {
-                response = handler.handle(conn.clone(), command) => response,
-                () = conn.cancel.cancelled() => None,
+            let response = if handler.runs_to_completion(&command) {
+                handler.handle(conn.clone(), command).await
+            } else {
+                tokio::select! {
+                    response = handler.handle(conn.clone(), command) => response,
+                    () = conn.cancel.cancelled() => None,
+                }
             };
-            drop(permit);
             if let Some(mut response) = response.filter(|_| !oneway) {
                 response.opaque = opaque;
                 response.flag |= FLAG_RESPONSE;
@@ -313,6 +320,10 @@ impl Reader {
                     tracing::debug!(peer = %conn.peer, code, error = %e, "response not sent");
                 }
             }
+            // Released only once the response is queued: a response waiting for room in the
+            // write queue still counts as in flight, so a peer that never reads cannot make
+            // us run (and hold the answers of) an unbounded number of requests.
+            drop(permit);
         });
     }
 
@@ -367,7 +378,13 @@ async fn write_loop(
                 next = rx.try_recv().ok();
             }
         }
-        if let Err(e) = write.write_all(&out).await {
+        // A peer that stops reading blocks this write; closing the connection (write
+        // timeout, shutdown) must still end it, or the socket would stay open forever.
+        let written = tokio::select! {
+            () = conn.cancel.cancelled() => break,
+            written = write.write_all(&out) => written,
+        };
+        if let Err(e) = written {
             tracing::debug!(peer = %conn.peer, error = %e, "write failed; closing");
             break;
         }

@@ -22,6 +22,14 @@ pub trait RequestHandler: Send + Sync + 'static {
     /// Handles `request`, which arrived on `connection`.
     fn handle(&self, connection: Arc<Connection>, request: RemotingCommand) -> HandlerFuture;
 
+    /// Whether `request` must run to the end even if its connection closes first. By
+    /// default a closed connection stops its handlers (a held pull has no one to answer);
+    /// a request with effects the peer cannot take back — a send received in full must be
+    /// stored — answers true, and only its response is lost.
+    fn runs_to_completion(&self, _request: &RemotingCommand) -> bool {
+        false
+    }
+
     /// Called once when a connection closes, for registries keyed by connection.
     fn connection_closed(&self, _connection: &Arc<Connection>) {}
 }

@@ -45,6 +45,15 @@ impl RequestHandler for BrokerProcessor {
         Box::pin(async move { Some(dispatch(&ctx, &connection, &request).await) })
     }
 
+    /// A send received in full is stored even if its client disconnects before the answer
+    /// (as Java's broker does); only the answer is lost.
+    fn runs_to_completion(&self, request: &RemotingCommand) -> bool {
+        matches!(
+            request.code,
+            request::SEND_MESSAGE | request::SEND_MESSAGE_V2 | request::SEND_BATCH_MESSAGE
+        )
+    }
+
     fn connection_closed(&self, connection: &Arc<Connection>) {
         self.ctx.clients.connection_closed(connection);
     }

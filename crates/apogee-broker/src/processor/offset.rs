@@ -8,6 +8,7 @@ use apogee_protocol::header::{
     CommandHeader, GetMaxOffsetRequestHeader, GetMinOffsetRequestHeader, OffsetResponseHeader,
     QueryConsumerOffsetRequestHeader, SearchOffsetRequestHeader, UpdateConsumerOffsetRequestHeader,
 };
+use apogee_protocol::names;
 use apogee_protocol::remoting::RemotingCommand;
 use apogee_protocol::remoting::codes::response;
 
@@ -55,6 +56,13 @@ pub(super) fn update_consumer_offset(
         Ok(h) => h,
         Err(e) => return bad_header(req, &e),
     };
+    // No group or topic with an illegal name can exist: committing for one would only
+    // persist garbage in the offset table.
+    if let Err(e) =
+        names::validate_group(&h.consumer_group).and_then(|()| names::validate_topic(&h.topic))
+    {
+        return error(req, response::INVALID_PARAMETER, e.to_string());
+    }
     match u64::try_from(h.commit_offset) {
         Ok(offset) => {
             ctx.offsets

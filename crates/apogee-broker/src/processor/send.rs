@@ -65,6 +65,18 @@ pub(super) async fn send(
         cluster: &ctx.config.broker_cluster_name,
     };
     let messages = if req.code == request::SEND_BATCH_MESSAGE || header.is_batch() {
+        // As RocketMQ's batch encoder: the batch as a whole must fit maxMessageSize too.
+        let max = ctx.store.config().max_message_size;
+        if req.body.len() > max {
+            return error(
+                req,
+                response::MESSAGE_ILLEGAL,
+                format!(
+                    "the batch body is {} bytes, more than maxMessageSize {max}",
+                    req.body.len()
+                ),
+            );
+        }
         match batch_messages(&template, &req.body) {
             Ok(m) => m,
             Err(remark) => return error(req, response::MESSAGE_ILLEGAL, remark),
@@ -107,6 +119,15 @@ fn resolve_queue(ctx: &BrokerContext, h: &SendMessageRequestHeader) -> Result<i3
             response::NO_PERMISSION,
             format!(
                 "{} is the auto-create template and cannot be sent to",
+                h.topic
+            ),
+        ));
+    }
+    if names::is_not_allowed_send_topic(&h.topic) {
+        return Err(Refusal::new(
+            response::NO_PERMISSION,
+            format!(
+                "Sending message to topic[{}] is forbidden: it is a system topic",
                 h.topic
             ),
         ));
