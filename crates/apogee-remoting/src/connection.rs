@@ -3,14 +3,16 @@
 //! responses.
 //!
 //! Requests this side sends get a fresh `opaque`; the response with the same `opaque`
-//! completes them. Requests the peer sends run in their own tasks (bounded per connection)
-//! and are answered in the serialization they came in. Any malformed frame closes the
+//! completes them. Requests the peer sends are polled once by the reader and answered at
+//! once when they need not wait; the others run in their own tasks (bounded per connection).
+//! Answers go out in the serialization their request came in. Any malformed frame closes the
 //! connection: after one, the byte stream cannot be trusted to be in sync.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use apogee_protocol::remoting::codes::response::SYSTEM_BUSY;
@@ -299,26 +301,53 @@ impl Reader {
             self.refuse_busy(&command, serialize);
             return;
         };
-        let (conn, handler) = (conn.clone(), self.handler.clone());
+        let conn = conn.clone();
+        let oneway = command.is_oneway();
+        let (opaque, code) = (command.opaque, command.code);
+        let completes = self.handler.runs_to_completion(&command);
+        let mut handling = self.handler.handle(conn.clone(), command);
+        // Most requests (an ASYNC_FLUSH send, an offset query) finish without waiting: poll
+        // once here and answer at once, saving a task per request. A pending future is then
+        // moved into its own task, whose first poll registers the real waker.
+        let mut cx = Context::from_waker(Waker::noop());
+        if let Poll::Ready(response) = handling.as_mut().poll(&mut cx) {
+            let Some(response) = response.filter(|_| !oneway) else {
+                return;
+            };
+            let frame = Outbound {
+                command: answer(response, opaque),
+                serialize,
+            };
+            match conn.outbound.try_send(frame) {
+                Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
+                Err(mpsc::error::TrySendError::Full(frame)) => {
+                    // The peer is slow to read: wait for room in a task, still holding the
+                    // permit, so the reader keeps its pace bounded.
+                    self.tracker.spawn(async move {
+                        if let Err(e) = conn.enqueue(frame.command, frame.serialize).await {
+                            tracing::debug!(peer = %conn.peer, code, error = %e, "response not sent");
+                        }
+                        drop(permit);
+                    });
+                }
+            }
+            return;
+        }
         self.tracker.spawn(async move {
-            let oneway = command.is_oneway();
-            let (opaque, code) = (command.opaque, command.code);
             // A closed connection cannot carry the answer: stop the handler (a held pull,
             // say) instead of letting it run on and delay shutdown.
-            let response = if handler.runs_to_completion(&command) {
-                handler.handle(conn.clone(), command).await
+            let response = if completes {
+                handling.await
             } else {
                 tokio::select! {
-                    response = handler.handle(conn.clone(), command) => response,
+                    response = handling => response,
                     () = conn.cancel.cancelled() => None,
                 }
             };
-            if let Some(mut response) = response.filter(|_| !oneway) {
-                response.opaque = opaque;
-                response.flag |= FLAG_RESPONSE;
-                if let Err(e) = conn.enqueue(response, serialize).await {
-                    tracing::debug!(peer = %conn.peer, code, error = %e, "response not sent");
-                }
+            if let Some(response) = response.filter(|_| !oneway)
+                && let Err(e) = conn.enqueue(answer(response, opaque), serialize).await
+            {
+                tracing::debug!(peer = %conn.peer, code, error = %e, "response not sent");
             }
             // Released only once the response is queued: a response waiting for room in the
             // write queue still counts as in flight, so a peer that never reads cannot make
@@ -344,6 +373,13 @@ impl Reader {
         // the peer's own timeout reports it.
         let _ = self.connection.outbound.try_send(frame);
     }
+}
+
+/// `response` marked as the answer to the request with `opaque`.
+fn answer(mut response: RemotingCommand, opaque: i32) -> RemotingCommand {
+    response.opaque = opaque;
+    response.flag |= FLAG_RESPONSE;
+    response
 }
 
 /// Encodes `frame`, falling back to JSON when the binary header cannot carry it (codes
