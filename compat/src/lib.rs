@@ -168,6 +168,8 @@ impl Drop for Apogee {
 /// passes `diskMaxUsedSpaceRatio` (75 %), which a shared CI disk may already be near.
 pub fn test_store_config(root: &std::path::Path) -> StoreConfig {
     let mut config = StoreConfig::with_root(root);
+    // The host disk is shared: never refuse writes because of its fill level.
+    config.disk_max_used_space_ratio = 99;
     config.mapped_file_size_commit_log = 32 << 20;
     config.mapped_file_size_consume_queue = 20 * 20_000;
     config.max_hash_slot_num = 10_000;

@@ -37,6 +37,8 @@ impl Broker {
     async fn start() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut store_config = StoreConfig::with_root(dir.path().join("store"));
+        // The host disk is shared: never refuse writes because of its fill level.
+        store_config.disk_max_used_space_ratio = 99;
         store_config.mapped_file_size_commit_log = 64 * 1024;
         store_config.max_message_size = 16 * 1024;
         store_config.max_hash_slot_num = 64;

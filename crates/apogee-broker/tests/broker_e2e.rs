@@ -46,6 +46,8 @@ async fn start(dir: &std::path::Path, namesrv: Option<NameServer>) -> Cluster {
         ..BrokerConfig::default()
     };
     let mut store = StoreConfig::with_root(dir);
+    // The host disk is shared: never refuse writes because of its fill level.
+    store.disk_max_used_space_ratio = 99;
     store.mapped_file_size_commit_log = 1 << 20;
     store.max_message_size = 64 * 1024;
     let broker = Broker::start(config, store).await.expect("broker");

@@ -12,6 +12,7 @@
 //! - [`admin`]: [`Admin`], topic, cluster, consumer-progress and message-lookup
 //!   administration.
 //! - [`config`]: [`ClientConfig`], RocketMQ's client settings.
+//! - [`consumer`]: [`PushConsumer`] and [`LitePullConsumer`].
 //! - [`error`]: the [`ClientError`] type.
 //!
 //! # Place in the workspace
@@ -22,6 +23,7 @@
 pub mod admin;
 pub mod broker_api;
 pub mod config;
+pub mod consumer;
 pub mod error;
 pub mod instance;
 pub mod members;
@@ -33,6 +35,10 @@ pub mod route;
 pub use admin::{Admin, AdminError, TopicSpec};
 pub use broker_api::{PullResponse, PullStatus, SendResponse};
 pub use config::ClientConfig;
+pub use consumer::{
+    ConsumeConcurrentlyStatus, ConsumerError, LitePullConsumer, LitePullConsumerConfig,
+    PushConsumer, PushConsumerConfig,
+};
 pub use error::ClientError;
 pub use instance::ClientInstance;
 pub use members::ConsumerMember;

@@ -50,6 +50,8 @@ impl Server {
                 "--set",
                 &format!("storePathRootDir={}", dir.path().display()),
             ])
+            // The host disk is shared: never refuse writes because of its fill level.
+            .args(["--set", "diskMaxUsedSpaceRatio=99"])
             .args(["--set", &format!("namesrvListenPort={namesrv_port}")])
             .args(["--set", &format!("listenPort={broker_port}")])
             .stdout(Stdio::null())

@@ -86,6 +86,8 @@ pub async fn try_start(
         ..BrokerConfig::default()
     };
     let mut store = StoreConfig::with_root(dir.path());
+    // The host disk is shared: never refuse writes because of its fill level.
+    store.disk_max_used_space_ratio = 99;
     store.mapped_file_size_commit_log = 1 << 20;
     store.max_message_size = MAX_MESSAGE_SIZE;
     tweak(&mut config, &mut store);

@@ -10,6 +10,8 @@ use apogee_store::{MessageStore, PutMessage, StoreConfig};
 /// A configuration with small files so tests cross segment and file boundaries quickly.
 pub fn small_config(dir: &Path) -> StoreConfig {
     let mut config = StoreConfig::with_root(dir);
+    // The host disk is shared: never refuse writes because of its fill level.
+    config.disk_max_used_space_ratio = 99;
     config.mapped_file_size_commit_log = 64 * 1024;
     config.mapped_file_size_consume_queue = 20 * 50;
     config.max_message_size = 16 * 1024;
