@@ -69,6 +69,8 @@ enum Command {
     Message(cli::message::MessageCommand),
     /// Send messages (from the arguments, or one per stdin line) and print each SendResult.
     Send(cli::send::SendArgs),
+    /// Consume a topic as a member of a group and print each message.
+    Consume(cli::consume::ConsumeArgs),
 }
 
 /// `apogee store ...` subcommands.
@@ -115,6 +117,7 @@ fn run(command: &Command) -> anyhow::Result<()> {
         Command::Consumer(command) => cli::consumer::run(command),
         Command::Message(command) => cli::message::run(command),
         Command::Send(args) => cli::send::run(args),
+        Command::Consume(args) => cli::consume::run(args),
     }
 }
 

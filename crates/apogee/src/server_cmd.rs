@@ -28,7 +28,7 @@ pub struct ServerArgs {
 }
 
 /// Waits for Ctrl-C or SIGTERM.
-async fn stop_signal() {
+pub(crate) async fn stop_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

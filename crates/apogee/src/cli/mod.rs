@@ -8,10 +8,12 @@
 //! - [`cluster`]: the cluster map.
 //! - [`consumer`]: a group's progress and lag.
 //! - [`message`]: messages by key or id.
+//! - [`consume`]: consume a topic with the SDK's push consumer and print each message.
 //! - [`send`]: send messages with the SDK's producer.
 //! - [`output`]: tables, times and bodies for people.
 
 pub mod cluster;
+pub mod consume;
 pub mod consumer;
 pub mod message;
 pub mod output;
