@@ -22,6 +22,10 @@ pub const COMPRESSION_ZLIB_TYPE: i32 = 0x300;
 /// The sysflag bits a producer sets on a zlib-compressed body.
 pub const ZLIB_SYS_FLAG: i32 = COMPRESSED | COMPRESSION_ZLIB_TYPE;
 
+/// The largest body [`decompress`] restores: a hostile or corrupt message cannot make the
+/// client inflate more than this (a zlib bomb). Far above RocketMQ's 4 MiB `maxMessageSize`.
+pub const DECOMPRESSED_BODY_BYTES_MAX: usize = 64 * 1024 * 1024;
+
 /// Why a compressed body could not be restored.
 #[derive(Debug, Error)]
 pub enum DecompressError {
@@ -34,6 +38,9 @@ pub enum DecompressError {
     /// The body is not a valid zlib stream.
     #[error("message body is flagged zlib-compressed but does not inflate: {0}")]
     Corrupt(#[source] std::io::Error),
+    /// The body inflates past [`DECOMPRESSED_BODY_BYTES_MAX`].
+    #[error("message body inflates past {DECOMPRESSED_BODY_BYTES_MAX} bytes; refused")]
+    TooLarge,
 }
 
 /// `body` zlib-compressed at `level` (0–9); `None` if compression failed (it cannot when
@@ -55,10 +62,15 @@ pub fn decompress(sys_flag: i32, body: &Bytes) -> Result<Bytes, DecompressError>
     }
     match sys_flag & COMPRESSION_TYPE_MASK {
         0 | COMPRESSION_ZLIB_TYPE => {
-            let mut out = Vec::with_capacity(body.len().saturating_mul(4));
+            let limit = DECOMPRESSED_BODY_BYTES_MAX;
+            let mut out = Vec::with_capacity(body.len().saturating_mul(4).min(limit));
             ZlibDecoder::new(&body[..])
+                .take(limit as u64 + 1)
                 .read_to_end(&mut out)
                 .map_err(DecompressError::Corrupt)?;
+            if out.len() > limit {
+                return Err(DecompressError::TooLarge);
+            }
             Ok(Bytes::from(out))
         }
         COMPRESSION_LZ4_TYPE => Err(DecompressError::Unsupported("LZ4", COMPRESSION_LZ4_TYPE)),
@@ -101,6 +113,18 @@ mod tests {
         assert!(matches!(
             decompress(ZLIB_SYS_FLAG, &plain),
             Err(DecompressError::Corrupt(_))
+        ));
+    }
+
+    /// A body that inflates past the limit is refused instead of exhausting memory.
+    #[test]
+    fn zlib_bomb_refused() {
+        let huge = vec![0u8; DECOMPRESSED_BODY_BYTES_MAX + 1];
+        let packed = zlib_compress(&huge, 9).expect("compresses");
+        assert!(packed.len() < 1024 * 1024);
+        assert!(matches!(
+            decompress(ZLIB_SYS_FLAG, &packed),
+            Err(DecompressError::TooLarge)
         ));
     }
 }
