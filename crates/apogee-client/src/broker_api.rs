@@ -169,11 +169,38 @@ impl ClientInstance {
         group: &str,
         queue: &MessageQueue,
     ) -> Result<Option<i64>, ClientError> {
+        self.query_offset(addr, group, queue, Some(false)).await
+    }
+
+    /// Where a group starts on `queue` as a RocketMQ consumer asks it
+    /// (`setZeroIfNotFound` left out): its committed offset, or 0 when it has none but the
+    /// queue still holds its first message (the broker's "young queue" rule, so that a new
+    /// group on a new topic misses nothing even with CONSUME_FROM_LAST_OFFSET); `None`
+    /// otherwise.
+    ///
+    /// # Errors
+    /// Transport errors, [`ClientError::Refused`].
+    pub async fn query_consumer_start_offset(
+        &self,
+        addr: &str,
+        group: &str,
+        queue: &MessageQueue,
+    ) -> Result<Option<i64>, ClientError> {
+        self.query_offset(addr, group, queue, None).await
+    }
+
+    async fn query_offset(
+        &self,
+        addr: &str,
+        group: &str,
+        queue: &MessageQueue,
+        set_zero_if_not_found: Option<bool>,
+    ) -> Result<Option<i64>, ClientError> {
         let h = QueryConsumerOffsetRequestHeader {
             consumer_group: group.to_owned(),
             topic: queue.topic.clone(),
             queue_id: queue.queue_id,
-            set_zero_if_not_found: Some(false),
+            set_zero_if_not_found,
         };
         let request = RemotingCommand::request(request::QUERY_CONSUMER_OFFSET, h.to_ext());
         let response = self

@@ -107,10 +107,10 @@ pub(crate) async fn allocate(
 /// then corrected by OFFSET_ILLEGAL); TIMESTAMP the offset searched by time, or the max
 /// offset for a `%RETRY%` topic.
 ///
-/// The committed offset is asked with `setZeroIfNotFound=false`, so the broker's
-/// "young queue" answer (offset 0 for a new group on a queue that still holds its first
-/// message) does not apply: a new group with CONSUME_FROM_LAST_OFFSET starts at the end. Java
-/// clients omit the field and get 0 there.
+/// The committed offset is asked as Java clients ask it, so the broker's "young queue" rule
+/// applies: a new group on a queue that still holds its first message starts at 0 whatever
+/// `from_where` says, and misses nothing of a new topic (RocketMQ's behaviour, on which its
+/// quick-start examples rely).
 ///
 /// # Errors
 /// Broker errors; the queue is retried at the next rebalance.
@@ -121,7 +121,7 @@ pub(crate) async fn compute_pull_from_where(
     timestamp: Option<SystemTime>,
     queue: &MessageQueue,
 ) -> Result<i64, ConsumerError> {
-    if let Some(offset) = store.read_store(queue).await?
+    if let Some(offset) = store.read_start(queue).await?
         && offset >= 0
     {
         return Ok(offset);

@@ -109,13 +109,32 @@ impl OffsetStore {
     /// # Errors
     /// Broker errors, [`ConsumerError::OffsetFile`].
     pub async fn read_store(&self, queue: &MessageQueue) -> Result<Option<i64>, ConsumerError> {
+        self.read(queue, false).await
+    }
+
+    /// As [`OffsetStore::read_store`], but a broker applies its "young queue" rule (see
+    /// [`ClientInstance::query_consumer_start_offset`]): where a newly assigned queue starts.
+    ///
+    /// # Errors
+    /// Broker errors, [`ConsumerError::OffsetFile`].
+    pub async fn read_start(&self, queue: &MessageQueue) -> Result<Option<i64>, ConsumerError> {
+        self.read(queue, true).await
+    }
+
+    async fn read(&self, queue: &MessageQueue, start: bool) -> Result<Option<i64>, ConsumerError> {
         let found = match &self.file {
             Some(file) => read_file(file)?.get(queue).copied(),
             None => {
                 let addr = broker_addr(&self.instance, queue).await?;
-                self.instance
-                    .query_consumer_offset(&addr, &self.group, queue)
-                    .await?
+                if start {
+                    self.instance
+                        .query_consumer_start_offset(&addr, &self.group, queue)
+                        .await?
+                } else {
+                    self.instance
+                        .query_consumer_offset(&addr, &self.group, queue)
+                        .await?
+                }
             }
         };
         if let Some(offset) = found {
