@@ -2,8 +2,9 @@
 //!
 //! Subcommands so far:
 //!
-//! - `apogee bench limits`: measure this machine's storage ceilings.
+//! - `apogee bench limits`: measure this machine's storage and loopback ceilings.
 //! - `apogee bench store`: measure the store against those ceilings.
+//! - `apogee bench produce|consume|all`: drive a broker over the wire and measure it.
 //! - `apogee store verify`: recover a store directory and validate every record.
 //! - `apogee serve`: name server and broker in one process; `apogee namesrv`, `apogee broker`.
 //! - `apogee topic`, `apogee cluster`, `apogee consumer progress`, `apogee message query`:
@@ -25,7 +26,10 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use bench::UserError;
+use bench::consume::ConsumeArgs;
 use bench::limits::LimitsArgs;
+use bench::matrix::AllArgs;
+use bench::produce::ProduceArgs;
 use bench::store::StoreBenchArgs;
 
 /// The command line of `apogee`.
@@ -84,11 +88,19 @@ enum StoreCommand {
 /// `apogee bench ...` subcommands.
 #[derive(Debug, Subcommand)]
 enum BenchCommand {
-    /// Measure this machine's storage ceilings: buffered and O_DIRECT write throughput,
-    /// 4 KiB write+fdatasync latency and 256 KiB write+fdatasync throughput.
+    /// Measure this machine's ceilings: buffered and O_DIRECT write throughput, 4 KiB
+    /// write+fdatasync latency, 256 KiB write+fdatasync throughput, loopback TCP round trip.
     Limits(LimitsArgs),
     /// Measure the store's throughput, latency and recovery against those ceilings.
     Store(StoreBenchArgs),
+    /// Send messages to a broker (spawned unless --broker) and measure rate, latency,
+    /// memory and CPU beside the loopback and sync ceilings.
+    Produce(ProduceArgs),
+    /// Pull a topic's whole backlog from a running broker as fast as possible.
+    Consume(ConsumeArgs),
+    /// The matrix: ASYNC_FLUSH and SYNC_FLUSH x 1, 8, 32 senders, each followed by a
+    /// consume of what it sent, in one table.
+    All(AllArgs),
 }
 
 fn main() -> ExitCode {
@@ -111,6 +123,9 @@ fn run(command: &Command) -> anyhow::Result<()> {
         Command::Broker(args) => server_cmd::broker(args),
         Command::Bench(BenchCommand::Limits(args)) => bench::limits::run(args),
         Command::Bench(BenchCommand::Store(args)) => bench::store::run(args),
+        Command::Bench(BenchCommand::Produce(args)) => bench::produce::run(args),
+        Command::Bench(BenchCommand::Consume(args)) => bench::consume::run(args),
+        Command::Bench(BenchCommand::All(args)) => bench::matrix::run(args),
         Command::Store(StoreCommand::Verify(args)) => store_cmd::verify(args),
         Command::Topic(command) => cli::topic::run(command),
         Command::Cluster(args) => cli::cluster::run(args),
@@ -203,6 +218,42 @@ mod tests {
         assert_eq!(args.records, None);
         assert_eq!(args.recovery_bytes, bench::size::GIB);
         assert!(!args.kill_me_writer);
+    }
+
+    /// `bench produce` defaults: one sync sender, 1 KiB, 32 in flight, BenchTopic, a
+    /// spawned ASYNC_FLUSH broker; `--duration` and `--count` exclude each other.
+    #[test]
+    fn parses_bench_produce() {
+        let cli = Cli::try_parse_from(["apogee", "bench", "produce"]).expect("parses");
+        let Command::Bench(BenchCommand::Produce(args)) = &cli.command else {
+            panic!("wrong command: {cli:?}");
+        };
+        assert_eq!(args.concurrency, 1);
+        assert_eq!(args.load.size, 1024);
+        assert_eq!(args.load.inflight, 32);
+        assert_eq!(args.load.mode, bench::load::Mode::Sync);
+        assert_eq!(args.load.topic, "BenchTopic");
+        assert_eq!(args.target.flush, bench::broker_proc::Flush::Async);
+        assert!(args.target.broker.is_none() && args.count.is_none());
+        let both = [
+            "apogee",
+            "bench",
+            "produce",
+            "--count",
+            "5",
+            "--duration",
+            "1",
+        ];
+        assert!(Cli::try_parse_from(both).is_err());
+        let pid_alone = ["apogee", "bench", "produce", "--broker-pid", "1"];
+        assert!(Cli::try_parse_from(pid_alone).is_err());
+        let cli =
+            Cli::try_parse_from(["apogee", "bench", "all", "--senders", "1,4"]).expect("parses");
+        let Command::Bench(BenchCommand::All(args)) = &cli.command else {
+            panic!("wrong command: {cli:?}");
+        };
+        assert_eq!(args.senders, vec![1, 4]);
+        assert_eq!(args.flushes.len(), 2);
     }
 
     /// Bad sizes are refused by the parser, not later.

@@ -18,6 +18,9 @@
 //! 3. **4 KiB `pwrite` + `fdatasync` latency**: the floor under a synchronously flushed send;
 //!    the mean, p50, p99 and the rate (syncs per second, 1 / mean) bound group commit.
 //! 4. **256 KiB `pwrite` + `fdatasync` throughput**: a group commit of a busy batch.
+//! 5. **Loopback TCP round trip**: 1-byte ping-pong over 127.0.0.1 with blocking sockets and
+//!    `TCP_NODELAY` ([`super::loopback`]): the floor under one request/response, so one
+//!    sync sender's ceiling is `1 / RTT` (ASYNC_FLUSH) or `1 / (RTT + 4 KiB sync)`.
 //!
 //! The `O_DIRECT` and sync files are preallocated with `fallocate` (not filled with zeros),
 //! and that is made durable before timing starts, as the store preallocates its mapped
@@ -35,6 +38,7 @@ use anyhow::{Context, Result};
 mod probes;
 
 use super::UserError;
+use super::loopback::{self, FULL_ROUND_TRIPS, Rtt};
 use super::report::{self, Figure};
 use super::size::{self, GIB, KIB, MIB};
 use probes::*;
@@ -124,8 +128,13 @@ pub struct Limits {
     /// How the sync files were preallocated: `fallocate`, or `sparse set_len` where the file
     /// system cannot preallocate.
     pub preallocation: String,
-    /// Loopback TCP round trip, µs. Not measured yet: always `None`.
+    /// Mean loopback TCP round trip (1 byte each way, `TCP_NODELAY`), µs; `None` only
+    /// where it was not measured.
     pub loopback_rtt_us: Option<f64>,
+    /// 99th percentile of the loopback TCP round trip, µs.
+    pub loopback_rtt_p99_us: Option<f64>,
+    /// Number of loopback round trips timed.
+    pub loopback_round_trips: u64,
 }
 
 /// What [`measure`] measures: where, and how much to write.
@@ -168,6 +177,14 @@ pub fn measure(opts: &LimitsOptions, progress: &dyn Fn(&str)) -> Result<Limits> 
     };
     let small = measure_syncs(dir, SYNC_SMALL, progress)?;
     let large = measure_syncs(dir, SYNC_LARGE, progress)?;
+    progress(&format!(
+        "loopback TCP round trip: {FULL_ROUND_TRIPS} 1-byte ping-pongs"
+    ));
+    let rtt = loopback::measure_rtt(FULL_ROUND_TRIPS)?;
+    progress(&format!(
+        "loopback TCP round trip: mean {:.1} µs, p99 {:.1} µs",
+        rtt.mean_us, rtt.p99_us
+    ));
     Ok(Limits {
         buffered_write_mb_s,
         direct_write_qd1_mb_s: qd1.mb_s(),
@@ -184,7 +201,9 @@ pub fn measure(opts: &LimitsOptions, progress: &dyn Fn(&str)) -> Result<Limits> 
         fsync_4k_count: SYNC_SMALL.1,
         fsync_256k_count: SYNC_LARGE.1,
         preallocation: small.preallocation.to_owned(),
-        loopback_rtt_us: None,
+        loopback_rtt_us: Some(rtt.mean_us),
+        loopback_rtt_p99_us: Some(rtt.p99_us),
+        loopback_round_trips: rtt.round_trips,
     })
 }
 
@@ -237,6 +256,18 @@ impl Limits {
     #[must_use]
     pub fn sync_256k_figure(&self) -> Figure<'static> {
         figure("256 KiB sync write", self.fsync_256k_mb_s, "MB/s")
+    }
+
+    /// Mean loopback TCP round trip, µs, if measured.
+    #[must_use]
+    pub fn loopback_rtt_figure(&self) -> Option<Figure<'static>> {
+        Some(figure("loopback RTT mean", self.loopback_rtt_us?, "µs"))
+    }
+
+    /// 99th-percentile loopback TCP round trip, µs, if measured.
+    #[must_use]
+    pub fn loopback_rtt_p99_figure(&self) -> Option<Figure<'static>> {
+        Some(figure("loopback RTT p99", self.loopback_rtt_p99_us?, "µs"))
     }
 
     /// Prints the ceilings as a small aligned table on stdout.
@@ -292,7 +323,49 @@ impl Limits {
             "  {}",
             report::format_figure_with_note(&self.sync_256k_figure(), &large)
         );
+        if let Some(mean) = self.loopback_rtt_figure() {
+            let note = format!(
+                "{} x 1-byte ping-pong over 127.0.0.1, TCP_NODELAY",
+                self.loopback_round_trips
+            );
+            println!("  {}", report::format_figure_with_note(&mean, &note));
+        }
+        if let Some(p99) = self.loopback_rtt_p99_figure() {
+            println!("  {}", report::format_figure(&p99));
+        }
     }
+}
+
+/// The two ceilings `bench produce` measures quickly before it starts: the loopback round
+/// trip and the 4 KiB write+fdatasync latency on the broker's file system.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct QuickLimits {
+    /// Loopback TCP round trip.
+    pub rtt: Rtt,
+    /// Mean of one 4 KiB `pwrite` plus `fdatasync`, µs.
+    pub fsync_4k_mean_us: f64,
+    /// 99th percentile of one 4 KiB `pwrite` plus `fdatasync`, µs.
+    pub fsync_4k_p99_us: f64,
+    /// Number of 4 KiB synced writes timed.
+    pub fsync_4k_count: u64,
+}
+
+/// Measures [`QuickLimits`]: `round_trips` loopback ping-pongs and `syncs` 4 KiB synced
+/// writes in `dir` (created if missing; the scratch file is removed afterwards).
+///
+/// # Errors
+/// If the directory is unusable or a socket or file operation fails.
+pub fn measure_quick(dir: &std::path::Path, round_trips: u64, syncs: u64) -> Result<QuickLimits> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the bench directory {}", dir.display()))?;
+    let rtt = loopback::measure_rtt(round_trips)?;
+    let small = measure_syncs(dir, (4 * KIB, syncs.max(1)), &|_| {})?;
+    Ok(QuickLimits {
+        rtt,
+        fsync_4k_mean_us: small.mean_us(),
+        fsync_4k_p99_us: small.quantile_us(0.99),
+        fsync_4k_count: syncs.max(1),
+    })
 }
 
 #[cfg(test)]
@@ -317,6 +390,9 @@ mod tests {
             limits.fsync_4k_per_s,
             limits.fsync_256k_mb_s,
         ];
+        figures.extend(limits.loopback_rtt_us);
+        figures.extend(limits.loopback_rtt_p99_us);
+        assert!(limits.loopback_rtt_us.is_some(), "{limits:?}");
         figures.extend(limits.direct_write_qd1_mb_s);
         figures.extend(limits.direct_write_qd8_mb_s);
         for value in figures {
