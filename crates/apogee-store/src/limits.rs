@@ -48,3 +48,15 @@ pub const READ_SCAN_UNITS_MAX: usize = 16_000;
 /// load one wake-up then covers many records; an idle dispatcher still wakes on the first
 /// append at once. This bounds the extra delay before a consumer can see a message.
 pub const DISPATCH_COALESCE: std::time::Duration = std::time::Duration::from_micros(500);
+
+/// Bytes past the end of the log kept faulted in ahead of the writer (see
+/// [`crate::commit_log::prefault`]). At a few hundred MB/s of appends this is tens of
+/// milliseconds of headroom; it costs that much page cache, dirty with zeros.
+pub const PREFAULT_AHEAD_BYTES: u64 = 8 * 1024 * 1024;
+
+/// How often the pre-faulter looks at the log end while appends are arriving.
+pub const PREFAULT_ACTIVE_TICK: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// How often the pre-faulter looks at the log end while nothing is appended; the window
+/// it left ahead covers a burst until it wakes.
+pub const PREFAULT_IDLE_TICK: std::time::Duration = std::time::Duration::from_millis(100);

@@ -175,6 +175,21 @@ impl MappedFile {
         unsafe { std::slice::from_raw_parts_mut(self.map.as_mut_ptr().add(pos), len) }
     }
 
+    /// Faults `pos..pos+len` in as if written (`MADV_POPULATE_WRITE`), without changing a
+    /// byte: the page-cache pages are allocated and zeroed and the file system's
+    /// `page_mkwrite` runs now, on the caller's thread, instead of inside the next append.
+    ///
+    /// # Errors
+    /// The kernel's error (EINVAL before Linux 5.14, which lacks the advice).
+    pub fn prefault_write(&self, pos: usize, len: usize) -> std::io::Result<()> {
+        if len == 0 {
+            return Ok(());
+        }
+        self.check_range(pos, len);
+        self.map
+            .advise_range(memmap2::Advice::PopulateWrite, pos, len)
+    }
+
     /// Writes bytes `pos..pos+len` back to disk and waits (`msync(MS_SYNC)`, which on Linux
     /// also syncs the metadata needed to read them back, like `fdatasync`).
     ///

@@ -12,6 +12,7 @@
 pub mod allocator;
 pub mod append;
 pub mod maintenance;
+pub mod prefault;
 pub mod queue_offsets;
 pub mod segment;
 
@@ -116,6 +117,12 @@ impl CommitLog {
         if let Some(allocator) = self.allocator.get() {
             allocator.stop();
         }
+    }
+
+    /// Whether [`CommitLog::close`] was called.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
     }
 
     /// Hands the log its segment allocator and asks it for the next segment.
