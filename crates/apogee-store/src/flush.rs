@@ -20,6 +20,7 @@ use tokio::sync::watch;
 use crate::commit_log::CommitLog;
 use crate::config::{FlushDiskType, StoreConfig};
 use crate::doorbell::Doorbell;
+use crate::flush_waiters::FlushWaiters;
 use crate::error::{Result, StoreError};
 
 /// Bytes per page when counting dirty pages (RocketMQ's `OS_PAGE_SIZE`).
@@ -48,6 +49,8 @@ pub struct FlushControl {
     pub stop: AtomicBool,
     /// Rung to interrupt the ASYNC_FLUSH sleep (shutdown).
     pub wake: Doorbell,
+    /// Puts waiting for a flush, woken when one covers them.
+    pub waiters: FlushWaiters,
     /// Puts that will wait for a flush, counted before they append (monotonic). The SYNC_FLUSH
     /// flusher uses it to gather a whole group before syncing.
     pub waiting_puts: AtomicU64,
@@ -67,6 +70,7 @@ impl FlushControl {
             state,
             stop: AtomicBool::new(false),
             wake: Doorbell::default(),
+            waiters: FlushWaiters::new(flushed),
             waiting_puts: AtomicU64::new(0),
         }
     }
@@ -89,11 +93,14 @@ pub fn spawn(
     let dir = log.dir().to_path_buf();
     std::thread::Builder::new()
         .name("apogee-flush".into())
-        .spawn(move || match mode {
-            FlushDiskType::SyncFlush => run_sync(&log, &appended, &control),
-            FlushDiskType::AsyncFlush => {
-                run_async(&log, &control, interval, thorough, least_bytes);
+        .spawn(move || {
+            match mode {
+                FlushDiskType::SyncFlush => run_sync(&log, &appended, &control),
+                FlushDiskType::AsyncFlush => {
+                    run_async(&log, &control, interval, thorough, least_bytes);
+                }
             }
+            control.waiters.close();
         })
         .map_err(|e| StoreError::io("spawn flush thread", dir, e))
 }
@@ -105,8 +112,10 @@ fn flush_and_publish(log: &CommitLog, control: &FlushControl) -> bool {
     match log.flush_to(target) {
         Ok(()) => {
             let micros = started.elapsed().as_micros() as u64;
+            let flushed = log.flushed();
+            control.waiters.release(flushed);
             control.state.send_modify(|s| {
-                s.flushed = s.flushed.max(log.flushed());
+                s.flushed = s.flushed.max(flushed);
                 s.flushes += 1;
                 s.flush_micros += micros;
             });
@@ -114,6 +123,7 @@ fn flush_and_publish(log: &CommitLog, control: &FlushControl) -> bool {
         }
         Err(e) => {
             tracing::error!(error = %e, "commit-log flush failed; refusing further writes");
+            control.waiters.fail(&e.to_string());
             control
                 .state
                 .send_modify(|s| s.failed = Some(e.to_string()));
@@ -209,65 +219,5 @@ fn run_async(
             return;
         }
         control.wake.wait(seen, interval);
-    }
-}
-
-/// Waits until the flusher covers `end`, for at most `timeout`.
-///
-/// Returns `Ok(true)` when flushed, `Ok(false)` on timeout (FLUSH_DISK_TIMEOUT).
-///
-/// # Errors
-/// [`StoreError::Poisoned`] if flushing failed, [`StoreError::ShutDown`] if the flusher is gone.
-pub async fn wait_flushed(
-    mut rx: watch::Receiver<FlushState>,
-    end: u64,
-    timeout: Duration,
-) -> Result<bool> {
-    let waited = tokio::time::timeout(
-        timeout,
-        rx.wait_for(|s| s.flushed >= end || s.failed.is_some()),
-    )
-    .await;
-    match waited {
-        Err(_) => Ok(false),
-        Ok(Err(_)) => Err(StoreError::ShutDown),
-        Ok(Ok(state)) => match &state.failed {
-            Some(reason) if state.flushed < end => Err(StoreError::Poisoned(reason.clone())),
-            _ => Ok(true),
-        },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A waiter returns once the flushed offset covers its record, times out with `false`
-    /// (FLUSH_DISK_TIMEOUT) when it never does, and fails when flushing failed.
-    #[tokio::test(start_paused = true)]
-    async fn wait_outcomes() {
-        let control = FlushControl::new(0);
-        let waiter = tokio::spawn(wait_flushed(
-            control.state.subscribe(),
-            100,
-            Duration::from_secs(5),
-        ));
-        control.state.send_modify(|s| s.flushed = 50);
-        tokio::task::yield_now().await;
-        assert!(!waiter.is_finished(), "50 does not cover 100");
-        control.state.send_modify(|s| s.flushed = 100);
-        assert!(waiter.await.expect("join").expect("no error"));
-
-        let stuck = wait_flushed(control.state.subscribe(), 200, Duration::from_secs(5));
-        assert!(
-            !stuck.await.expect("no error"),
-            "timed out => FLUSH_DISK_TIMEOUT"
-        );
-
-        control
-            .state
-            .send_modify(|s| s.failed = Some("EIO".to_owned()));
-        let failed = wait_flushed(control.state.subscribe(), 300, Duration::from_secs(5)).await;
-        assert!(matches!(failed, Err(StoreError::Poisoned(_))));
     }
 }

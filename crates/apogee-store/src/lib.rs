@@ -18,6 +18,7 @@
 //! - [`index`]: lookup by message key and unique id.
 //! - [`dispatch`]: builds consume queues and index from the commit log.
 //! - [`flush`]: group commit (SYNC_FLUSH) and periodic flushing (ASYNC_FLUSH).
+//! - [`flush_waiters`]: puts waiting for a SYNC_FLUSH, woken only by the flush that covers them.
 //! - [`recovery`]: finding the true end of the log after any stop.
 //! - [`checkpoint`]: what is known durable, to bound recovery.
 //! - [`message`]: put and get types.
@@ -37,6 +38,7 @@ pub mod dispatch;
 pub mod doorbell;
 pub mod error;
 pub mod flush;
+pub mod flush_waiters;
 pub mod index;
 pub mod limits;
 pub mod mapped_file;

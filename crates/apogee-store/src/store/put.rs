@@ -9,7 +9,6 @@ use super::MessageStore;
 use crate::commit_log::{AppendResult, Prepared};
 use crate::config::FlushDiskType;
 use crate::error::{Result, StoreError};
-use crate::flush;
 use crate::limits::{BATCH_MESSAGES_MAX, QUEUES_PER_TOPIC_MAX};
 use crate::message::{PutMessage, PutResult, PutStatus};
 
@@ -117,9 +116,12 @@ impl MessageStore {
     async fn await_durable(&self, append: AppendResult, wait: bool) -> Result<PutResult> {
         let config = &self.inner.config;
         let status = if wait {
-            let rx = self.inner.flush.state.subscribe();
-            let flushed =
-                flush::wait_flushed(rx, append.end_offset(), config.sync_flush_timeout()).await?;
+            let flushed = self
+                .inner
+                .flush
+                .waiters
+                .wait(append.end_offset(), config.sync_flush_timeout())
+                .await?;
             if flushed {
                 PutStatus::PutOk
             } else {
