@@ -11,12 +11,9 @@ use apogee_client::admin::{ClusterView, TopicKind, TopicTarget};
 use apogee_client::{
     Admin, AdminError, ClientConfig, ClientError, ClientInstance, Message, MessageQueue, TopicSpec,
 };
-use apogee_protocol::header::SendMessageRequestHeader;
 use apogee_protocol::message::properties::UNIQ_KEY;
 use bytes::Bytes;
 use common::TestCluster;
-
-const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Sends `message` to queue `queue_id` of the broker named `broker`; returns the offset id.
 async fn send(
@@ -27,22 +24,7 @@ async fn send(
 ) -> String {
     let route = instance.fetch_route(&message.topic).await.expect("route");
     let addr = route.master_addr(broker).expect("master").to_owned();
-    let header = SendMessageRequestHeader {
-        producer_group: "pg".to_owned(),
-        topic: message.topic.clone(),
-        default_topic: "TBW102".to_owned(),
-        default_topic_queue_nums: 4,
-        queue_id,
-        sys_flag: 0,
-        born_timestamp: 1,
-        flag: 0,
-        properties: Some(message.encoded_properties()),
-        ..SendMessageRequestHeader::default()
-    };
-    let sent = instance
-        .send_message(&addr, &header, message.body.clone(), TIMEOUT)
-        .await
-        .expect("send");
+    let sent = common::send_raw(instance, &addr, queue_id, message).await;
     sent.header.msg_id
 }
 

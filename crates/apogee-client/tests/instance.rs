@@ -6,27 +6,12 @@ mod common;
 use std::time::Duration;
 
 use apogee_client::{ClientConfig, ClientError, ClientInstance, Message, PullStatus};
-use apogee_protocol::header::{PullMessageRequestHeader, PullSysFlag, SendMessageRequestHeader};
+use apogee_protocol::header::{PullMessageRequestHeader, PullSysFlag};
 use apogee_protocol::remoting::codes::response;
 use bytes::Bytes;
 use common::TestCluster;
 
 const TIMEOUT: Duration = Duration::from_secs(5);
-
-fn send_header(topic: &str, queue_id: i32, message: &Message) -> SendMessageRequestHeader {
-    SendMessageRequestHeader {
-        producer_group: "pg".to_owned(),
-        topic: topic.to_owned(),
-        default_topic: "TBW102".to_owned(),
-        default_topic_queue_nums: 4,
-        queue_id,
-        sys_flag: 0,
-        born_timestamp: 1,
-        flag: message.flag,
-        properties: Some(message.encoded_properties()),
-        ..SendMessageRequestHeader::default()
-    }
-}
 
 /// A pull of up to 32 messages that waits up to `suspend_ms` when there are none.
 fn pull_header(
@@ -78,7 +63,7 @@ async fn routes_sends_pulls_and_offsets() {
     let sent = instance
         .send_message(
             &addr,
-            &send_header("CoreTopic", 1, &message),
+            &common::send_header(1, &message),
             message.body.clone(),
             TIMEOUT,
         )
@@ -206,7 +191,7 @@ async fn errors_and_namesrv_failover() {
     let error = instance
         .send_message(
             &addr,
-            &send_header("Bad Topic", 0, &bad),
+            &common::send_header(0, &bad),
             bad.body.clone(),
             TIMEOUT,
         )

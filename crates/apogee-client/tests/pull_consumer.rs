@@ -10,32 +10,14 @@ use apogee_client::consumer::{
     ConsumeFromWhere, ConsumerError, LitePullConsumer, LitePullConsumerConfig,
 };
 use apogee_client::{ClientInstance, Message, MessageExt, TopicRoute};
-use apogee_protocol::header::SendMessageRequestHeader;
 use bytes::Bytes;
 use common::{TestCluster, WAIT};
-
-const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Sends `count` messages `<prefix>-<i>` round robin over the queues.
 async fn send_many(instance: &ClientInstance, route: &TopicRoute, prefix: &str, count: usize) {
     for i in 0..count {
-        let queue = &route.write_queues[i % route.write_queues.len()];
-        let addr = route.master_addr(&queue.broker_name).expect("master");
         let message = Message::new(route.topic.clone(), Bytes::from(format!("{prefix}-{i}")));
-        let header = SendMessageRequestHeader {
-            producer_group: "pg".to_owned(),
-            topic: route.topic.clone(),
-            default_topic: "TBW102".to_owned(),
-            default_topic_queue_nums: 4,
-            queue_id: queue.queue_id,
-            born_timestamp: 1,
-            properties: Some(message.encoded_properties()),
-            ..SendMessageRequestHeader::default()
-        };
-        instance
-            .send_message(addr, &header, message.body.clone(), TIMEOUT)
-            .await
-            .expect("send");
+        common::send_round_robin(instance, route, i, &message).await;
     }
 }
 

@@ -14,7 +14,6 @@ use apogee_client::consumer::{
     PushConsumerConfig,
 };
 use apogee_client::{ClientInstance, Message, MessageExt, MessageQueue, TopicRoute};
-use apogee_protocol::header::SendMessageRequestHeader;
 use bytes::Bytes;
 use common::{TestCluster, wait_until};
 use parking_lot::Mutex;
@@ -28,24 +27,7 @@ async fn send(
     index: usize,
     message: &Message,
 ) -> i64 {
-    let queue = &route.write_queues[index % route.write_queues.len()];
-    let addr = route.master_addr(&queue.broker_name).expect("master");
-    let header = SendMessageRequestHeader {
-        producer_group: "pg".to_owned(),
-        topic: message.topic.clone(),
-        default_topic: "TBW102".to_owned(),
-        default_topic_queue_nums: 4,
-        queue_id: queue.queue_id,
-        sys_flag: 0,
-        born_timestamp: 1,
-        flag: message.flag,
-        properties: Some(message.encoded_properties()),
-        ..SendMessageRequestHeader::default()
-    };
-    let sent = instance
-        .send_message(addr, &header, message.body.clone(), TIMEOUT)
-        .await
-        .expect("send");
+    let sent = common::send_round_robin(instance, route, index, message).await;
     sent.header.queue_offset
 }
 
@@ -602,17 +584,8 @@ async fn compressed_bodies_arrive_inflated() {
     encoder.write_all(&text).expect("compress");
     let packed = Bytes::from(encoder.finish().expect("finish"));
     let addr = route.master_addr("broker-a").expect("master");
-    let header = SendMessageRequestHeader {
-        producer_group: "pg".to_owned(),
-        topic: "PushZip".to_owned(),
-        default_topic: "TBW102".to_owned(),
-        default_topic_queue_nums: 4,
-        queue_id: 0,
-        sys_flag: 0x1 | 0x300,
-        born_timestamp: 1,
-        properties: Some(Message::new("PushZip", Bytes::new()).encoded_properties()),
-        ..SendMessageRequestHeader::default()
-    };
+    let mut header = common::send_header(0, &Message::new("PushZip", Bytes::new()));
+    header.sys_flag = 0x1 | 0x300;
     sender
         .send_message(addr, &header, packed.clone(), TIMEOUT)
         .await

@@ -20,8 +20,8 @@ use tokio::sync::watch;
 use crate::commit_log::CommitLog;
 use crate::config::{FlushDiskType, StoreConfig};
 use crate::doorbell::Doorbell;
-use crate::flush_waiters::FlushWaiters;
 use crate::error::{Result, StoreError};
+use crate::flush_waiters::FlushWaiters;
 
 /// Bytes per page when counting dirty pages (RocketMQ's `OS_PAGE_SIZE`).
 pub const PAGE_BYTES: u64 = 4096;

@@ -149,7 +149,12 @@ mod tests {
         waiters.release(100);
         assert!(waiter.await.expect("join").expect("no error"));
         assert!(!later.is_finished(), "100 does not cover 150");
-        assert!(waiters.wait(80, Duration::from_secs(5)).await.expect("already durable"));
+        assert!(
+            waiters
+                .wait(80, Duration::from_secs(5))
+                .await
+                .expect("already durable")
+        );
 
         let stuck = waiters.wait(200, Duration::from_secs(5)).await;
         assert!(!stuck.expect("no error"), "timed out => FLUSH_DISK_TIMEOUT");

@@ -6,9 +6,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use apogee_broker::{Broker, BrokerConfig};
-use apogee_client::{ClientConfig, ClientInstance, TopicRoute};
+use apogee_client::{ClientConfig, ClientInstance, Message, SendResponse, TopicRoute};
 use apogee_namesrv::{NameServer, NamesrvConfig};
-use apogee_protocol::header::{CreateTopicRequestHeader, PermName, TopicFilterType};
+use apogee_protocol::header::{
+    CreateTopicRequestHeader, PermName, SendMessageRequestHeader, TopicFilterType,
+};
 use apogee_store::StoreConfig;
 use tempfile::TempDir;
 
@@ -158,4 +160,51 @@ pub async fn wait_until<F: FnMut() -> bool>(what: &str, mut condition: F) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// The request header of a raw send of `message` to `queue_id` (producer group `pg`, no
+/// sysflag), for tests that send without the SDK's producer.
+pub fn send_header(queue_id: i32, message: &Message) -> SendMessageRequestHeader {
+    SendMessageRequestHeader {
+        producer_group: "pg".to_owned(),
+        topic: message.topic.clone(),
+        default_topic: "TBW102".to_owned(),
+        default_topic_queue_nums: 4,
+        queue_id,
+        sys_flag: 0,
+        born_timestamp: 1,
+        flag: message.flag,
+        properties: Some(message.encoded_properties()),
+        ..SendMessageRequestHeader::default()
+    }
+}
+
+/// Sends `message` to queue `queue_id` of the broker at `addr` without the producer.
+pub async fn send_raw(
+    instance: &ClientInstance,
+    addr: &str,
+    queue_id: i32,
+    message: &Message,
+) -> SendResponse {
+    instance
+        .send_message(
+            addr,
+            &send_header(queue_id, message),
+            message.body.clone(),
+            WAIT,
+        )
+        .await
+        .expect("send")
+}
+
+/// Sends `message` to write queue `index % n` of `route` without the producer.
+pub async fn send_round_robin(
+    instance: &ClientInstance,
+    route: &TopicRoute,
+    index: usize,
+    message: &Message,
+) -> SendResponse {
+    let queue = &route.write_queues[index % route.write_queues.len()];
+    let addr = route.master_addr(&queue.broker_name).expect("master");
+    send_raw(instance, addr, queue.queue_id, message).await
 }

@@ -325,7 +325,13 @@ fn start_threads(inner: &Arc<Inner>) -> Result<Vec<JoinHandle<()>>> {
     })?;
     let housekeeper = housekeeping::spawn(inner.clone())?;
     let prefaulter = crate::commit_log::prefault::spawn(inner.log.clone())?;
-    Ok(vec![allocator_thread, flusher, dispatcher, housekeeper, prefaulter])
+    Ok(vec![
+        allocator_thread,
+        flusher,
+        dispatcher,
+        housekeeper,
+        prefaulter,
+    ])
 }
 
 /// Takes the store directory's exclusive lock, so two processes never share a store.
