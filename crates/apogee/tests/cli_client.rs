@@ -158,3 +158,27 @@ fn bad_arguments_are_explained() {
     assert!(stderr.contains("group"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// Two `apogee serve` instances on other ports and directories run side by side, each with
+/// its own name server, broker and topics.
+#[test]
+fn two_instances_side_by_side() {
+    let (a, b) = (Server::start(), Server::start());
+    for server in [&a, &b] {
+        let cluster = json_until(&server.namesrv, &["cluster"], |v| {
+            v["clusters"][0]["brokers"][0]["addr"].is_string()
+        });
+        let brokers = cluster["clusters"][0]["brokers"].as_array().expect("brokers");
+        assert_eq!(brokers.len(), 1, "{cluster}");
+        assert_eq!(brokers[0]["addr"], server.broker.as_str());
+    }
+    ok(&a.namesrv, &["topic", "create", "OnlyOnA", "-q", "1"]);
+    ok(&a.namesrv, &["send", "OnlyOnA", "a-body"]);
+    let on_b = ok(&b.namesrv, &["topic", "list"]);
+    assert!(!on_b.lines().any(|l| l == "OnlyOnA"), "{on_b}");
+    let from_a = ok(
+        &a.namesrv,
+        &["consume", "OnlyOnA", "--group", "g", "--count", "1", "--idle", "20", "--body-only"],
+    );
+    assert_eq!(from_a, "a-body\n");
+}
