@@ -168,7 +168,9 @@ fn two_instances_side_by_side() {
         let cluster = json_until(&server.namesrv, &["cluster"], |v| {
             v["clusters"][0]["brokers"][0]["addr"].is_string()
         });
-        let brokers = cluster["clusters"][0]["brokers"].as_array().expect("brokers");
+        let brokers = cluster["clusters"][0]["brokers"]
+            .as_array()
+            .expect("brokers");
         assert_eq!(brokers.len(), 1, "{cluster}");
         assert_eq!(brokers[0]["addr"], server.broker.as_str());
     }
@@ -178,7 +180,17 @@ fn two_instances_side_by_side() {
     assert!(!on_b.lines().any(|l| l == "OnlyOnA"), "{on_b}");
     let from_a = ok(
         &a.namesrv,
-        &["consume", "OnlyOnA", "--group", "g", "--count", "1", "--idle", "20", "--body-only"],
+        &[
+            "consume",
+            "OnlyOnA",
+            "--group",
+            "g",
+            "--count",
+            "1",
+            "--idle",
+            "20",
+            "--body-only",
+        ],
     );
     assert_eq!(from_a, "a-body\n");
 }

@@ -233,3 +233,37 @@ mod props {
         }
     }
 }
+
+/// The fast typed path and the lenient path agree on every header the fast path accepts.
+#[test]
+fn fast_path_matches_lenient_path() {
+    let samples = [
+        r#"{"code":310,"extFields":{"a":"pg","b":"T\u0001x","i":"UNIQ_KEY\u0001ab\u0002"},"flag":0,"language":"JAVA","opaque":7,"serializeTypeCurrentRPC":"JSON","version":401}"#,
+        r#"{"code":0,"flag":1,"language":"rust","opaque":-3,"remark":"caf\u00e9 \"q\"","version":0}"#,
+        r#"{"opaque":1,"code":11,"remark":null,"extFields":{}}"#,
+        r#"{"code":105,"opaque":2,"language":"12","extFields":{"topic":"TBW102"}}"#,
+    ];
+    for sample in samples {
+        let fast = serde_json::from_str::<CanonicalHeader<'_>>(sample)
+            .map(CanonicalHeader::into_command)
+            .unwrap_or_else(|e| panic!("fast path refused {sample}: {e}"));
+        let lenient = decode_lenient(sample).expect("lenient path");
+        assert_eq!(fast, lenient, "{sample}");
+        assert_eq!(decode(sample.as_bytes()).expect("decode"), lenient);
+    }
+    // What the fast path refuses still decodes, through the lenient path.
+    for refused in [
+        r#"{"code":"310","opaque":1}"#,
+        r#"{"code":10,"opaque":1,"language":0,"extFields":{"n":5,"b":true,"z":null}}"#,
+        r#"{"code":10,"opaque":1,"opaque":2}"#,
+    ] {
+        assert!(
+            serde_json::from_str::<CanonicalHeader<'_>>(refused).is_err(),
+            "{refused}"
+        );
+        assert_eq!(
+            decode(refused.as_bytes()).expect("lenient decode"),
+            decode_lenient(refused).expect("lenient")
+        );
+    }
+}
