@@ -204,3 +204,33 @@ async fn errors_and_namesrv_failover() {
     assert!(matches!(after, ClientError::ShutDown), "{after}");
     cluster.shutdown().await;
 }
+
+/// A client that sends ROCKETMQ binary headers (as the C++ and some Go clients do) gets the
+/// same service: route, send, pull.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_header_serialization() {
+    let cluster = TestCluster::start(1).await;
+    cluster.create_topic("BinTopic", 1).await;
+    let instance = ClientInstance::start(ClientConfig {
+        serialize_type: apogee_remoting::SerializeType::RocketMq,
+        ..cluster.client_config()
+    });
+    let route = instance
+        .fetch_route("BinTopic")
+        .await
+        .expect("route over binary headers");
+    let addr = route.master_addr("broker-a").expect("master").to_owned();
+    let message = Message::new("BinTopic", Bytes::from_static(b"binary")).with_tags("T");
+    let sent = common::send_raw(&instance, &addr, 0, &message).await;
+    assert_eq!(sent.code, response::SUCCESS);
+    let pulled = instance
+        .pull_message(&addr, &pull_header("BinTopic", 0, 0, 3000), TIMEOUT)
+        .await
+        .expect("pull");
+    let got = pulled.messages(&addr, "broker-a").expect("decode");
+    assert_eq!(got.len(), 1);
+    assert_eq!(&got[0].body[..], b"binary");
+    assert_eq!(got[0].tags(), Some("T"));
+    instance.shutdown().await;
+    cluster.shutdown().await;
+}
