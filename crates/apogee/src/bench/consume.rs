@@ -56,7 +56,7 @@ pub fn run(args: &ConsumeArgs) -> Result<()> {
     if args.batch <= 0 {
         return Err(UserError::new("--batch must be at least 1", "pass e.g. --batch 32").into());
     }
-    let consume = runtime()?.block_on(drain_backlog(args))?;
+    let consume = runtime(2)?.block_on(drain_backlog(args))?;
     let mismatch = args.expect.is_some() && !consume.count_matches;
     let report = Report {
         broker_addr: args.broker.clone(),

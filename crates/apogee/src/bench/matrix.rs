@@ -75,7 +75,6 @@ struct Report {
 /// Bad arguments, a broker that does not start, answer or stop, or a stalled consume.
 pub fn run(args: &AllArgs) -> Result<()> {
     let goal = goal(None, Some(args.duration))?;
-    let rt = runtime()?;
     let mut report = Report {
         duration_s: args.duration,
         limits: Vec::new(),
@@ -97,6 +96,7 @@ pub fn run(args: &AllArgs) -> Result<()> {
             let mut spec = cell_spec(&args.load, senders, goal, flush, !args.json)?;
             spec.then_consume = true;
             say(&format!("{}: {senders} sender(s)", flush.setting()));
+            let rt = runtime(senders)?;
             let cell = rt.block_on(cell::run(broker.addr(), Some(broker.pid()), &spec, &limits))?;
             report.cells.push(cell);
         }
