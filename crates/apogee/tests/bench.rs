@@ -102,6 +102,8 @@ impl Serve {
             .args(["--set", &format!("storePathRootDir={}", dir.display())])
             .args(["--set", &format!("namesrvListenPort={namesrv_port}")])
             .args(["--set", &format!("listenPort={broker_port}")])
+            // The host disk is shared: never refuse writes because of its fill level.
+            .args(["--set", "diskMaxUsedSpaceRatio=99"])
             .stdout(Stdio::null())
             .spawn()
             .expect("spawn apogee serve");

@@ -26,8 +26,8 @@ pub struct ConsumeArgs {
     /// The topic to drain.
     #[arg(long, default_value = "BenchTopic")]
     pub topic: String,
-    /// Messages the backlog should hold; a different count is reported as a mismatch and
-    /// fails the command.
+    /// Messages the backlog should hold: waits (up to 30 s) for the broker to show that many,
+    /// and a different count is reported as a mismatch and fails the command.
     #[arg(long, value_name = "N")]
     pub expect: Option<u64>,
     /// Messages per pull.
@@ -86,9 +86,16 @@ async fn drain_backlog(args: &ConsumeArgs) -> Result<ConsumeRun> {
         .await
         .with_context(|| format!("cannot find topic {} on {}", args.topic, args.broker))?;
     let starts = drain::min_offsets(&wire, &args.topic, queues).await?;
-    let ends = drain::max_offsets(&wire, &args.topic, queues).await?;
+    // With --expect, wait for the consume queues to show that many (the broker writes them
+    // just after the commit log); otherwise take the backlog as it is now.
+    let ranges = match args.expect {
+        Some(expected) => drain::wait_backlog(&wire, &args.topic, &starts, expected).await?,
+        None => {
+            let ends = drain::max_offsets(&wire, &args.topic, queues).await?;
+            drain::ranges(&starts, &ends)
+        }
+    };
     wire.shutdown().await;
-    let ranges = drain::ranges(&starts, &ends);
     let backlog = ranges.iter().map(drain::QueueRange::len).sum();
     let pull = PullSpec {
         topic: &args.topic,
