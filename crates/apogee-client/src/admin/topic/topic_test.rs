@@ -1,6 +1,8 @@
 //! Unit tests of topic classification and target selection.
 
+use super::ops::targets;
 use super::*;
+use crate::admin::AdminError;
 use apogee_protocol::body::BrokerData;
 
 fn cluster() -> ClusterInfo {
