@@ -1,6 +1,6 @@
 //! Consume queues: per topic/queue lists of 20-byte units pointing into the commit log.
 //!
-//! - [`unit`]: the unit format.
+//! - [`unit`](mod@unit): the unit format.
 //! - [`queue`]: one queue's files, reads, appends, truncation and retention.
 //! - [`ConsumeQueueTable`] (here): every queue of the store, by topic and queue id, stored
 //!   under `consumequeue/<topic>/<queueId>/`.

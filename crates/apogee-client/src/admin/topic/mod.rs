@@ -3,7 +3,7 @@
 //! topic's queues with their offsets (`mqadmin updateTopic`, `deleteTopic`, `topicList`,
 //! `topicStatus`/`topicRoute`).
 //!
-//! The types live here; [`ops`] has the operations on [`Admin`].
+//! The types live here; `ops.rs` has the operations on [`Admin`].
 
 mod ops;
 
