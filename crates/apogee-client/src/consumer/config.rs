@@ -53,7 +53,8 @@ pub struct PushConsumerConfig {
     /// pause (`consumeConcurrentlyMaxSpan`, 2000).
     pub consume_concurrently_max_span: i64,
     /// Deliveries before a message goes to the dead-letter queue (`maxReconsumeTimes`, −1
-    /// meaning 16). Stored for the send-back to `%RETRY%` that a later change adds.
+    /// meaning 16). Stored for the send-back to `%RETRY%` that a later change adds. Orderly
+    /// listeners read −1 as unlimited, as RocketMQ does (see `orderly`).
     pub max_reconsume_times: i32,
     /// How long the broker may hold a pull that finds nothing (`brokerSuspendMaxTimeMillis`,
     /// 15 s).
@@ -81,6 +82,10 @@ pub struct PushConsumerConfig {
     /// The first wait before a message whose listener asked RECONSUME_LATER is delivered
     /// again; it doubles on each further failure up to [`LOCAL_RETRY_DELAY_MAX`] (1 s).
     pub local_retry_delay: Duration,
+    /// How long an orderly queue waits after SUSPEND_CURRENT_QUEUE_A_MOMENT before the batch
+    /// is delivered again, unless the listener's context says otherwise
+    /// (`suspendCurrentQueueTimeMillis`, 1 s).
+    pub suspend_current_queue_time: Duration,
     /// Where broadcasting consumers keep offsets: `<dir>/<clientId>/<group>/offsets.json`.
     /// `None` means `$HOME/.apogee/offsets` (Java: `~/.rocketmq_offsets`).
     pub offset_store_dir: Option<PathBuf>,
@@ -116,6 +121,7 @@ impl Default for PushConsumerConfig {
             post_subscription_when_pull: false,
             pull_delay_when_exception: Duration::from_millis(3_000),
             local_retry_delay: Duration::from_secs(1),
+            suspend_current_queue_time: Duration::from_millis(1000),
             offset_store_dir: None,
             await_termination_on_shutdown: Duration::from_secs(60),
         }

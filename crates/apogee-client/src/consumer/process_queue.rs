@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use parking_lot::Mutex;
 use tokio_util::sync::CancellationToken;
 
+use super::orderly::OrderlyQueueState;
 use crate::message::MessageExt;
 
 /// One queue's in-flight messages and pull position. Shared by its pull task, its consume
@@ -18,6 +19,8 @@ pub struct ProcessQueue {
     state: Mutex<State>,
     dropped: AtomicBool,
     cancel: CancellationToken,
+    /// Lock and runner state, used by orderly consumers only.
+    orderly: OrderlyQueueState,
 }
 
 #[derive(Debug)]
@@ -56,6 +59,7 @@ impl ProcessQueue {
             }),
             dropped: AtomicBool::new(false),
             cancel,
+            orderly: OrderlyQueueState::default(),
         }
     }
 
@@ -106,6 +110,19 @@ impl ProcessQueue {
     #[must_use]
     pub fn next_offset(&self) -> i64 {
         self.state.lock().next_offset
+    }
+
+    /// The first `n` in-flight messages, in offset order (for orderly consumption, which
+    /// acknowledges them before taking more).
+    #[must_use]
+    pub(crate) fn first_messages(&self, n: usize) -> Vec<MessageExt> {
+        let state = self.state.lock();
+        state.in_flight.values().take(n).cloned().collect()
+    }
+
+    /// The orderly consumer's lock and runner state of this queue.
+    pub(crate) fn orderly(&self) -> &OrderlyQueueState {
+        &self.orderly
     }
 
     /// Whether the message at `offset` is still in flight.

@@ -17,7 +17,11 @@ use super::group::{GroupMember, Subscriptions, spawn_periodic};
 use super::listener::{
     ConsumeConcurrentlyContext, ConsumeConcurrentlyStatus, MessageListenerConcurrently,
 };
+use super::listener_orderly::{
+    ConsumeOrderlyContext, ConsumeOrderlyStatus, MessageListenerOrderly,
+};
 use super::offset_store::OffsetStore;
+use super::orderly::ConsumeListener;
 use super::process_queue::ProcessQueueStats;
 use super::push_engine::PushEngine;
 use super::subscription::build_subscription;
@@ -51,7 +55,7 @@ pub struct PushConsumer {
     /// Shut the instance down with the consumer (it was created for it).
     owns_instance: bool,
     subscriptions: Subscriptions,
-    listener: Mutex<Option<Arc<dyn MessageListenerConcurrently>>>,
+    listener: Mutex<Option<ConsumeListener>>,
     rebalance_wake: Arc<Notify>,
     state: tokio::sync::Mutex<State>,
     /// The engine while running, for the synchronous accessors.
@@ -140,9 +144,10 @@ impl PushConsumer {
         self.subscriptions_changed();
     }
 
-    /// Sets the listener (`registerMessageListener`); must be done before `start`.
+    /// Sets the listener (`registerMessageListener`), replacing any listener; must be done
+    /// before `start`.
     pub fn register_message_listener(&self, listener: impl MessageListenerConcurrently) {
-        *self.listener.lock() = Some(Arc::new(listener));
+        *self.listener.lock() = Some(ConsumeListener::Concurrently(Arc::new(listener)));
     }
 
     /// Sets a closure as the listener; the closure's argument types are inferred.
@@ -154,6 +159,25 @@ impl PushConsumer {
             + 'static,
     {
         self.register_message_listener(listener);
+    }
+
+    /// Sets an orderly listener (`registerMessageListener(MessageListenerOrderly)`),
+    /// replacing any listener; must be done before `start`. Each queue is then consumed in
+    /// offset order, one batch at a time, and in clustering only while this client holds
+    /// the queue's lock on its broker.
+    pub fn register_message_listener_orderly(&self, listener: impl MessageListenerOrderly) {
+        *self.listener.lock() = Some(ConsumeListener::Orderly(Arc::new(listener)));
+    }
+
+    /// Sets a closure as the orderly listener; the closure's argument types are inferred.
+    pub fn register_message_listener_orderly_fn<F>(&self, listener: F)
+    where
+        F: Fn(&[MessageExt], &mut ConsumeOrderlyContext) -> ConsumeOrderlyStatus
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.register_message_listener_orderly(listener);
     }
 
     /// Starts consuming: validates the settings, fetches the subscribed topics' routes,
@@ -213,6 +237,7 @@ impl PushConsumer {
         );
         self.instance.send_heartbeat_to_all_brokers().await;
         engine.rebalance().await;
+        engine.spawn_lock_renewal();
         let worker = engine.clone();
         spawn_periodic(
             &engine.tracker,

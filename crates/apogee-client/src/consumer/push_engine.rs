@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
+use std::time::Instant;
 
 use parking_lot::Mutex;
 use tokio::sync::{Notify, Semaphore};
@@ -14,8 +15,8 @@ use tracing::{debug, info, warn};
 use super::config::PushConsumerConfig;
 use super::error::ConsumerError;
 use super::group::{Subscriptions, allocate, compute_pull_from_where};
-use super::listener::MessageListenerConcurrently;
 use super::offset_store::OffsetStore;
+use super::orderly::ConsumeListener;
 use super::process_queue::ProcessQueue;
 use crate::instance::ClientInstance;
 use crate::message::MessageQueue;
@@ -25,7 +26,7 @@ pub(crate) struct PushEngine {
     pub(crate) config: PushConsumerConfig,
     pub(crate) instance: Arc<ClientInstance>,
     pub(crate) subscriptions: Subscriptions,
-    pub(crate) listener: Arc<dyn MessageListenerConcurrently>,
+    pub(crate) listener: ConsumeListener,
     pub(crate) store: OffsetStore,
     /// The queues this client consumes now.
     pub(crate) queues: Mutex<HashMap<MessageQueue, Arc<ProcessQueue>>>,
@@ -47,7 +48,7 @@ impl PushEngine {
         config: PushConsumerConfig,
         instance: Arc<ClientInstance>,
         subscriptions: Subscriptions,
-        listener: Arc<dyn MessageListenerConcurrently>,
+        listener: ConsumeListener,
         store: OffsetStore,
         rebalance_wake: Arc<Notify>,
     ) -> Self {
@@ -101,10 +102,11 @@ impl PushEngine {
         for queue in current.iter().filter(|q| !mine.contains(*q)) {
             self.drop_queue(queue).await;
         }
-        for queue in mine {
-            if self.queues.lock().contains_key(&queue) {
-                continue;
-            }
+        let new: Vec<MessageQueue> = (mine.into_iter())
+            .filter(|q| !self.queues.lock().contains_key(q))
+            .collect();
+        // Orderly clustering: only the queues locked on their broker start.
+        for (queue, locked_at) in self.lock_new_queues(new).await {
             self.store.remove(&queue);
             let start = compute_pull_from_where(
                 &self.instance,
@@ -115,18 +117,21 @@ impl PushEngine {
             )
             .await;
             match start {
-                Ok(offset) => self.start_queue(queue, offset),
+                Ok(offset) => self.start_queue(queue, offset, locked_at),
                 Err(error) => warn!(?queue, %error, "cannot compute the start offset"),
             }
         }
     }
 
-    fn start_queue(self: &Arc<Self>, queue: MessageQueue, offset: i64) {
+    fn start_queue(self: &Arc<Self>, queue: MessageQueue, offset: i64, locked_at: Option<Instant>) {
         if self.cancel.is_cancelled() {
             return;
         }
         info!(group = %self.config.consumer_group, ?queue, offset, "queue assigned");
         let pq = Arc::new(ProcessQueue::new(offset, self.cancel.child_token()));
+        if let Some(at) = locked_at {
+            pq.orderly().set_locked(at);
+        }
         self.store.update(&queue, offset, false);
         self.queues.lock().insert(queue.clone(), pq.clone());
         self.tracker.spawn(self.clone().pull_loop(queue, pq));
@@ -140,6 +145,7 @@ impl PushEngine {
         };
         pq.mark_dropped();
         info!(group = %self.config.consumer_group, ?queue, "queue released");
+        let idle = self.await_orderly_call(&pq).await;
         if let Err(error) = self
             .store
             .persist_all(std::slice::from_ref(queue), false)
@@ -148,6 +154,7 @@ impl PushEngine {
             warn!(?queue, %error, "offset of a released queue not committed");
         }
         self.store.remove(queue);
+        self.unlock_released(queue, idle).await;
     }
 
     /// The queues consumed now, sorted.
@@ -164,7 +171,7 @@ impl PushEngine {
     }
 
     /// Stops pulling, waits (up to `await_termination_on_shutdown`) for running listener
-    /// calls, commits offsets synchronously, and leaves the group.
+    /// calls, commits offsets synchronously, unlocks orderly queues, and leaves the group.
     pub(crate) async fn shutdown(&self) -> Result<(), ConsumerError> {
         self.cancel.cancel();
         self.tracker.close();
@@ -180,6 +187,7 @@ impl PushEngine {
             );
         }
         let result = self.persist(false).await;
+        self.unlock_all().await;
         for pq in self.queues.lock().values() {
             pq.mark_dropped();
         }

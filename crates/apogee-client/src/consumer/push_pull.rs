@@ -4,6 +4,9 @@
 //! tasks are bounded by the in-flight messages (one task per held batch); at most
 //! `consume_thread_max` of them run the listener at once.
 //!
+//! With an orderly listener, `submit` hands the queue to its runner in `orderly` instead,
+//! and pulls wait for the queue's broker lock (clustering).
+//!
 //! Failed batches (RECONSUME_LATER, a panic, or messages past `ack_index`) are, for now,
 //! redelivered locally: they stay in the process queue, so the committed offset cannot pass
 //! them, and are consumed again after `local_retry_delay`, doubling per attempt up to
@@ -24,6 +27,7 @@ use super::decode::pulled_messages;
 use super::group::sleep_or_cancel;
 use super::listener::{ConsumeConcurrentlyContext, ConsumeConcurrentlyStatus};
 use super::offset_store::broker_addr;
+use super::orderly::ConsumeListener;
 use super::process_queue::ProcessQueue;
 use super::push_engine::PushEngine;
 use crate::broker_api::PullStatus;
@@ -62,6 +66,10 @@ impl PushEngine {
         queue: &MessageQueue,
         pq: &Arc<ProcessQueue>,
     ) -> Result<Duration, ClientError> {
+        if !self.may_pull(pq) {
+            // Orderly clustering without a fresh lock (`lock_all` renews it).
+            return Ok(self.config.pull_delay_when_exception);
+        }
         let stats = pq.stats();
         let room = self
             .config
@@ -70,7 +78,7 @@ impl PushEngine {
         let size_max = self.config.pull_threshold_size_for_queue_mib * MIB;
         if room == 0
             || stats.cached_bytes > size_max
-            || pq.max_span() > self.config.consume_concurrently_max_span
+            || (!self.is_orderly() && pq.max_span() > self.config.consume_concurrently_max_span)
         {
             return Ok(PULL_DELAY_WHEN_FLOW_CONTROL);
         }
@@ -171,6 +179,10 @@ impl PushEngine {
         messages: Vec<MessageExt>,
         delay: Duration,
     ) {
+        if self.is_orderly() {
+            self.submit_orderly(queue, pq);
+            return;
+        }
         for batch in messages.chunks(self.config.consume_message_batch_max_size) {
             let task = self
                 .clone()
@@ -199,7 +211,9 @@ impl PushEngine {
         if pq.is_dropped() {
             return;
         }
-        let listener = self.listener.clone();
+        let ConsumeListener::Concurrently(listener) = self.listener.clone() else {
+            return;
+        };
         let mut context = ConsumeConcurrentlyContext::new(queue.clone());
         let given = batch.clone();
         let call = tokio::task::spawn_blocking(move || {
