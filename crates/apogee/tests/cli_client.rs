@@ -194,3 +194,32 @@ fn two_instances_side_by_side() {
     );
     assert_eq!(from_a, "a-body\n");
 }
+
+/// `apogee consume --orderly` delivers a queue's messages in the order they were sent.
+#[test]
+fn orderly_consume_keeps_queue_order() {
+    let server = Server::start();
+    let ns = server.namesrv.as_str();
+    json_until(ns, &["cluster"], |v| {
+        v["clusters"][0]["brokers"][0]["addr"].is_string()
+    });
+    ok(ns, &["topic", "create", "CliOrdered", "-q", "1"]);
+    let input: String = (1..=20).map(|i| format!("m{i}\n")).collect();
+    send_stdin(ns, "CliOrdered", &input);
+    let out = ok(
+        ns,
+        &[
+            "consume",
+            "CliOrdered",
+            "--group",
+            "ordered-g",
+            "--orderly",
+            "--count",
+            "20",
+            "--idle",
+            "20",
+            "--body-only",
+        ],
+    );
+    assert_eq!(out, input);
+}

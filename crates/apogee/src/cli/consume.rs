@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use apogee_client::consumer::{
-    ConsumeConcurrentlyStatus, ConsumeFromWhere, MessageModel, PushConsumer, PushConsumerConfig,
+    ConsumeConcurrentlyStatus, ConsumeFromWhere, ConsumeOrderlyStatus, MessageModel, PushConsumer,
+    PushConsumerConfig,
 };
 use apogee_client::{ClientConfig, MessageExt};
 use serde_json::json;
@@ -54,6 +55,10 @@ pub struct ConsumeArgs {
     /// (BROADCASTING); offsets are then kept in a local file.
     #[arg(long)]
     pub broadcast: bool,
+    /// Consume each queue in order, holding the broker's lock on it (an orderly listener), for
+    /// topics sent to with a queue selector.
+    #[arg(long)]
+    pub orderly: bool,
     /// Print only the bodies, one per line.
     #[arg(long)]
     pub body_only: bool,
@@ -90,15 +95,26 @@ async fn consume(args: &ConsumeArgs) -> Result<()> {
     let consumer =
         PushConsumer::with_client_config(ClientConfig::with_namesrv(&args.connect.namesrv), config);
     let (tx, mut rx) = mpsc::channel::<MessageExt>(PRINT_QUEUE_MESSAGES_MAX);
-    consumer.register_message_listener_fn(move |messages, _context| {
-        for message in messages {
-            if tx.blocking_send(message.clone()).is_err() {
-                // The printer stopped: leave the rest for the next run.
-                return ConsumeConcurrentlyStatus::ReconsumeLater;
+    if args.orderly {
+        consumer.register_message_listener_orderly_fn(move |messages, _context| {
+            for message in messages {
+                if tx.blocking_send(message.clone()).is_err() {
+                    return ConsumeOrderlyStatus::SuspendCurrentQueueAMoment;
+                }
             }
-        }
-        ConsumeConcurrentlyStatus::ConsumeSuccess
-    });
+            ConsumeOrderlyStatus::Success
+        });
+    } else {
+        consumer.register_message_listener_fn(move |messages, _context| {
+            for message in messages {
+                if tx.blocking_send(message.clone()).is_err() {
+                    // The printer stopped: leave the rest for the next run.
+                    return ConsumeConcurrentlyStatus::ReconsumeLater;
+                }
+            }
+            ConsumeConcurrentlyStatus::ConsumeSuccess
+        });
+    }
     let started = async {
         consumer.subscribe(&args.topic, &args.tags)?;
         consumer.start().await
