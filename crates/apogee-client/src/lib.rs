@@ -8,6 +8,7 @@
 //! - [`route`]: [`TopicRoute`], a topic's writable and readable queues and broker addresses.
 //! - [`message`]: [`Message`] to send, [`MessageExt`] as received, [`MessageQueue`].
 //! - [`producer`]: [`Producer`], sending with RocketMQ's `DefaultMQProducer` semantics.
+//! - [`heartbeat`]: joining and leaving groups, and the heartbeat to every broker.
 //! - [`members`]: the [`ConsumerMember`] trait consumers implement to join heartbeats.
 //! - [`admin`]: [`Admin`], topic, cluster, consumer-progress and message-lookup
 //!   administration.
@@ -25,6 +26,7 @@ pub mod broker_api;
 pub mod config;
 pub mod consumer;
 pub mod error;
+pub mod heartbeat;
 pub mod instance;
 pub mod members;
 pub mod message;
