@@ -267,3 +267,36 @@ fn fast_path_matches_lenient_path() {
         );
     }
 }
+
+proptest::proptest! {
+    /// For any header our encoder writes (as Java would), the fast path accepts it and agrees
+    /// with the lenient path field for field.
+    #[test]
+    fn fast_and_lenient_agree_on_encoded_headers(
+        code in proptest::prelude::any::<i32>(),
+        lang in 0..LanguageCode::ALL.len(),
+        version in proptest::prelude::any::<i32>(),
+        opaque in proptest::prelude::any::<i32>(),
+        flag in proptest::prelude::any::<i32>(),
+        remark in proptest::option::of(".{0,40}"),
+        ext in proptest::collection::btree_map(".{0,12}", ".{0,24}", 0..8),
+    ) {
+        let cmd = RemotingCommand {
+            code,
+            language: LanguageCode::ALL[lang],
+            version,
+            opaque,
+            flag,
+            remark,
+            ext_fields: ExtFields::from(ext),
+            body: bytes::Bytes::new(),
+        };
+        let text = encode_str(&cmd);
+        let fast = serde_json::from_str::<CanonicalHeader<'_>>(&text)
+            .map(CanonicalHeader::into_command)
+            .expect("the fast path accepts what we encode");
+        let lenient = decode_lenient(&text).expect("lenient");
+        proptest::prop_assert_eq!(&fast, &lenient);
+        proptest::prop_assert_eq!(&fast, &cmd);
+    }
+}
