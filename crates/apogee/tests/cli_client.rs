@@ -13,8 +13,14 @@ use serde_json::Value;
 
 /// `apogee send` with bodies on stdin; returns its stdout.
 fn send_stdin(namesrv: &str, topic: &str, input: &str) -> String {
+    send_stdin_with(namesrv, topic, &[], input)
+}
+
+/// `apogee send TOPIC EXTRA...` with bodies on stdin; returns its stdout.
+fn send_stdin_with(namesrv: &str, topic: &str, extra: &[&str], input: &str) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_apogee"))
         .args(["send", topic, "-n", namesrv])
+        .args(extra)
         .env_remove("NAMESRV_ADDR")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -195,7 +201,8 @@ fn two_instances_side_by_side() {
     assert_eq!(from_a, "a-body\n");
 }
 
-/// `apogee consume --orderly` delivers a queue's messages in the order they were sent.
+/// Messages sent with one `--sharding-key` land on one queue, and `apogee consume --orderly`
+/// delivers them in the order they were sent.
 #[test]
 fn orderly_consume_keeps_queue_order() {
     let server = Server::start();
@@ -203,9 +210,14 @@ fn orderly_consume_keeps_queue_order() {
     json_until(ns, &["cluster"], |v| {
         v["clusters"][0]["brokers"][0]["addr"].is_string()
     });
-    ok(ns, &["topic", "create", "CliOrdered", "-q", "1"]);
+    ok(ns, &["topic", "create", "CliOrdered", "-q", "4"]);
     let input: String = (1..=20).map(|i| format!("m{i}\n")).collect();
-    send_stdin(ns, "CliOrdered", &input);
+    let sent = send_stdin_with(ns, "CliOrdered", &["--sharding-key", "order-42"], &input);
+    let queues: BTreeSet<&str> = sent
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .collect();
+    assert_eq!(queues.len(), 1, "one key, one queue: {sent}");
     let out = ok(
         ns,
         &[

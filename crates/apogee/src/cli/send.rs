@@ -5,7 +5,10 @@
 use std::io::BufRead;
 
 use anyhow::{Context, Result};
-use apogee_client::{ClientConfig, ClientError, Message, Producer, ProducerConfig, SendResult};
+use apogee_client::{
+    ClientConfig, ClientError, Message, Producer, ProducerConfig, SelectMessageQueueByHash,
+    SendResult,
+};
 use serde_json::json;
 
 use super::{Connect, client_hint, print_json};
@@ -27,6 +30,10 @@ pub struct SendArgs {
     /// A user property `NAME=VALUE`; repeatable.
     #[arg(short, long = "property", value_name = "NAME=VALUE")]
     pub properties: Vec<String>,
+    /// Send every message to the queue this key hashes to (Java's `String.hashCode`, as
+    /// `SelectMessageQueueByHash`), so that they keep their order for an orderly consumer.
+    #[arg(long, value_name = "KEY")]
+    pub sharding_key: Option<String>,
     /// The producer group.
     #[arg(short, long, default_value = "apogee-cli-producer")]
     pub group: String,
@@ -72,7 +79,15 @@ pub fn run(args: &SendArgs) -> Result<()> {
             for (name, value) in &properties {
                 message = message.with_property(name.clone(), value.clone());
             }
-            match producer.send(message).await {
+            let sent = match &args.sharding_key {
+                Some(key) => {
+                    producer
+                        .send_with_selector(message, &SelectMessageQueueByHash, key.as_str())
+                        .await
+                }
+                None => producer.send(message).await,
+            };
+            match sent {
                 Ok(result) => {
                     if !args.connect.json {
                         println!("{}", describe(&result));
