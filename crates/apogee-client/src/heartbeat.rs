@@ -9,6 +9,7 @@ use apogee_protocol::remoting::codes::request;
 use apogee_remoting::RemotingCommand;
 use tracing::debug;
 
+use crate::error::ClientError;
 use crate::instance::ClientInstance;
 use crate::members::ConsumerMember;
 
@@ -26,11 +27,24 @@ impl ClientInstance {
 
     /// Adds a consumer group; heartbeats carry its subscriptions and the broker's
     /// NOTIFY_CONSUMER_IDS_CHANGED reaches it.
-    pub fn register_consumer(&self, group: &str, member: Arc<dyn ConsumerMember>) {
-        self.members
-            .consumers
-            .write()
-            .insert(group.to_owned(), member);
+    ///
+    /// # Errors
+    /// [`ClientError::InvalidArgument`] if the group already has a consumer on this instance
+    /// (one would silently replace the other in heartbeats, as RocketMQ refuses too).
+    pub fn register_consumer(
+        &self,
+        group: &str,
+        member: Arc<dyn ConsumerMember>,
+    ) -> Result<(), ClientError> {
+        let mut consumers = self.members.consumers.write();
+        if consumers.contains_key(group) {
+            return Err(ClientError::InvalidArgument(format!(
+                "a consumer of group {group} is already started on this client instance; \
+                 use another instance (instanceName) or another group"
+            )));
+        }
+        consumers.insert(group.to_owned(), member);
+        Ok(())
     }
 
     /// Removes a consumer group and tells every broker.

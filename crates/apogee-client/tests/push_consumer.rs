@@ -567,6 +567,29 @@ async fn start_checks() {
         consumer.start().await,
         Err(ConsumerError::State { .. })
     ));
+    // A second consumer of the group on the same instance is refused, and the first one
+    // stays a member.
+    let twin = PushConsumer::new(
+        instance.clone(),
+        config("ChecksGroup", ConsumeFromWhere::ConsumeFromLastOffset),
+    );
+    twin.subscribe("PushChecks", "*").expect("subscribe");
+    twin.register_message_listener_fn(|_, _| ConsumeConcurrentlyStatus::ConsumeSuccess);
+    let refused = twin
+        .start()
+        .await
+        .expect_err("same group twice on one instance");
+    assert!(refused.to_string().contains("already started"), "{refused}");
+    twin.shutdown()
+        .await
+        .expect("shutdown of a consumer that never started");
+    assert!(
+        instance
+            .heartbeat_data()
+            .consumer_data_set
+            .iter()
+            .any(|c| c.group_name == "ChecksGroup")
+    );
     consumer.shutdown().await.expect("shutdown");
     instance.shutdown().await;
     cluster.shutdown().await;

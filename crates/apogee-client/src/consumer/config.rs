@@ -189,6 +189,11 @@ impl PushConsumerConfig {
             "persistConsumerOffsetInterval",
             self.persist_consumer_offset_interval,
         )?;
+        // Zero would retry a failing pull in a tight loop.
+        check_nonzero(
+            "pullTimeDelayMillsWhenException",
+            self.pull_delay_when_exception,
+        )?;
         check_nonzero("rebalanceInterval", self.rebalance_interval)
     }
 }
@@ -303,6 +308,11 @@ impl LitePullConsumerConfig {
             "persistConsumerOffsetInterval",
             self.persist_consumer_offset_interval,
         )?;
+        // Zero would retry a failing pull in a tight loop.
+        check_nonzero(
+            "pullTimeDelayMillsWhenException",
+            self.pull_delay_when_exception,
+        )?;
         check_nonzero("rebalanceInterval", self.rebalance_interval)
     }
 }
@@ -388,5 +398,15 @@ mod tests {
             PushConsumerConfig::new("g").effective_max_reconsume_times(),
             16
         );
+        let spinning = PushConsumerConfig {
+            pull_delay_when_exception: Duration::ZERO,
+            ..PushConsumerConfig::new("g")
+        };
+        assert!(spinning.validate().is_err());
+        let spinning = LitePullConsumerConfig {
+            pull_delay_when_exception: Duration::ZERO,
+            ..LitePullConsumerConfig::new("g")
+        };
+        assert!(spinning.validate().is_err());
     }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use apogee_protocol::header::{PullMessageRequestHeader, PullSysFlag};
@@ -36,7 +36,8 @@ pub(crate) struct LiteQueue {
 }
 
 struct QueueState {
-    /// Bumped by a seek; buffered batches of an older generation are discarded.
+    /// Changed by a seek (and new for every assignment); buffered batches of another
+    /// generation are discarded.
     generation: u64,
     /// Where the next pull starts.
     next_pull: i64,
@@ -72,6 +73,9 @@ pub(crate) struct LiteEngine {
     pub(crate) tracker: TaskTracker,
     last_commit: Mutex<Instant>,
     assign_lock: tokio::sync::Mutex<()>,
+    /// Source of queue generations, never reused: a queue released and assigned again (or
+    /// seeked) gets a generation no batch still in `buffer` carries.
+    generations: AtomicU64,
 }
 
 impl LiteEngine {
@@ -96,6 +100,7 @@ impl LiteEngine {
             tracker: TaskTracker::new(),
             last_commit: Mutex::new(Instant::now()),
             assign_lock: tokio::sync::Mutex::new(()),
+            generations: AtomicU64::new(0),
         }
     }
 
@@ -143,7 +148,7 @@ impl LiteEngine {
             cancel: self.cancel.child_token(),
             interrupt: Notify::new(),
             state: Mutex::new(QueueState {
-                generation: 0,
+                generation: self.generations.fetch_add(1, Ordering::Relaxed),
                 next_pull: offset,
                 consumed: offset,
                 cached_count: 0,
@@ -224,7 +229,7 @@ impl LiteEngine {
             .ok_or_else(|| ConsumerError::NotAssigned(queue.clone()))?;
         {
             let mut state = lq.state.lock();
-            state.generation += 1;
+            state.generation = self.generations.fetch_add(1, Ordering::Relaxed);
             state.next_pull = offset;
             state.consumed = offset;
             state.cached_count = 0;

@@ -140,19 +140,22 @@ impl LitePullConsumer {
     /// [`ConsumerError::MixedSubscribeAndAssign`] after `subscribe`; invalid topic names.
     pub fn assign(&self, queues: Vec<MessageQueue>) -> Result<(), ConsumerError> {
         let target: BTreeSet<MessageQueue> = queues.into_iter().collect();
+        // Everything is checked and built before any state changes: a refused call leaves
+        // the consumer as it was.
+        let mut mode = self.mode.lock();
+        if matches!(*mode, Mode::Subscribe) {
+            return Err(ConsumerError::MixedSubscribeAndAssign);
+        }
+        let mut added = BTreeMap::new();
         for queue in &target {
-            let mut filters = self.filters.write();
-            if !filters.contains_key(&queue.topic) {
-                filters.insert(queue.topic.clone(), build_subscription(&queue.topic, "*")?);
+            if !added.contains_key(&queue.topic) && !self.filters.read().contains_key(&queue.topic)
+            {
+                added.insert(queue.topic.clone(), build_subscription(&queue.topic, "*")?);
             }
         }
-        {
-            let mut mode = self.mode.lock();
-            if matches!(*mode, Mode::Subscribe) {
-                return Err(ConsumerError::MixedSubscribeAndAssign);
-            }
-            *mode = Mode::Assign(target.clone());
-        }
+        self.filters.write().extend(added);
+        *mode = Mode::Assign(target.clone());
+        drop(mode);
         if let Some(engine) = self.engine.read().clone() {
             let worker = engine.clone();
             engine.tracker.spawn(async move {
@@ -196,11 +199,6 @@ impl LitePullConsumer {
             store,
         ));
         let topics: Vec<String> = self.filters.read().keys().cloned().collect();
-        for topic in &topics {
-            if let Err(error) = self.instance.fetch_route(topic).await {
-                warn!(%topic, %error, "no route yet; retried at each rebalance");
-            }
-        }
         self.instance.register_consumer(
             group,
             Arc::new(GroupMember {
@@ -211,7 +209,12 @@ impl LitePullConsumer {
                 subscriptions: self.subscriptions.clone(),
                 rebalance: self.rebalance_wake.clone(),
             }),
-        );
+        )?;
+        for topic in &topics {
+            if let Err(error) = self.instance.fetch_route(topic).await {
+                warn!(%topic, %error, "no route yet; retried at each rebalance");
+            }
+        }
         self.instance.send_heartbeat_to_all_brokers().await;
         let mode = self.mode.lock().clone();
         if let Mode::Assign(target) = mode {

@@ -219,11 +219,6 @@ impl PushConsumer {
             self.rebalance_wake.clone(),
         ));
         let topics: Vec<String> = self.subscriptions.read().keys().cloned().collect();
-        for topic in &topics {
-            if let Err(error) = self.instance.fetch_route(topic).await {
-                warn!(%topic, %error, "no route yet; retried at each rebalance");
-            }
-        }
         self.instance.register_consumer(
             group,
             Arc::new(GroupMember {
@@ -234,7 +229,12 @@ impl PushConsumer {
                 subscriptions: self.subscriptions.clone(),
                 rebalance: self.rebalance_wake.clone(),
             }),
-        );
+        )?;
+        for topic in &topics {
+            if let Err(error) = self.instance.fetch_route(topic).await {
+                warn!(%topic, %error, "no route yet; retried at each rebalance");
+            }
+        }
         self.instance.send_heartbeat_to_all_brokers().await;
         engine.rebalance().await;
         engine.spawn_lock_renewal();
