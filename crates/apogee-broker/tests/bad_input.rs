@@ -709,3 +709,23 @@ async fn fast_port_serves_both_serializations_and_send_forms() {
     tb.assert_intact("Fast", &expected).await;
     tb.stop().await;
 }
+
+/// A pull from a negative queue offset is refused with INVALID_PARAMETER naming it, instead
+/// of being served from offset 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn negative_pull_offset_is_refused() {
+    let tb = start(|_, _| {}).await;
+    let seeded = tb.seed("Kept", 2).await;
+    let client = client(SerializeType::Json);
+    let answer = client
+        .invoke(&tb.addr(), common::pull("Kept", 0, -1, None), TIMEOUT)
+        .await
+        .expect("answered");
+    assert_eq!(answer.code, response::INVALID_PARAMETER);
+    let remark = answer.remark.unwrap_or_default();
+    assert!(remark.contains("queueOffset -1"), "{remark}");
+    client.shutdown().await;
+    tb.assert_intact("Kept", &seeded).await;
+    tb.round_trip().await;
+    tb.stop().await;
+}

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use apogee_protocol::remoting::codes::response::SYSTEM_BUSY;
+use apogee_protocol::remoting::codes::response::{SYSTEM_BUSY, SYSTEM_ERROR};
 use apogee_protocol::remoting::{
     BytesMut, EncodeError, FLAG_RESPONSE, FrameDecoder, RemotingCommand, SerializeType, encode_into,
 };
@@ -382,6 +382,16 @@ fn answer(mut response: RemotingCommand, opaque: i32) -> RemotingCommand {
     response
 }
 
+/// A SYSTEM_ERROR answer, with the same opaque, to stand in for `response`, which could
+/// not be encoded.
+fn unencodable_response(response: &RemotingCommand, error: &EncodeError) -> RemotingCommand {
+    let mut refusal = RemotingCommand::request(SYSTEM_ERROR, Default::default());
+    refusal.opaque = response.opaque;
+    refusal.flag = FLAG_RESPONSE;
+    refusal.remark = Some(format!("the response could not be encoded: {error}"));
+    refusal
+}
+
 /// Encodes `frame`, falling back to JSON when the binary header cannot carry it (codes
 /// outside i16, as RocketMQ's 5.x POP codes).
 fn encode_frame(frame: &Outbound, out: &mut BytesMut) -> Result<(), EncodeError> {
@@ -409,6 +419,18 @@ async fn write_loop(
             if let Err(e) = encode_frame(&frame, &mut out) {
                 tracing::error!(peer = %conn.peer, code = frame.command.code, error = %e,
                     "cannot encode outgoing command; dropped");
+                // The requester must not wait for its timeout without a reason: answer in
+                // its place with one that always encodes.
+                if frame.command.is_response() {
+                    let refusal = unencodable_response(&frame.command, &e);
+                    let fallback = Outbound {
+                        command: refusal,
+                        serialize: frame.serialize,
+                    };
+                    if let Err(e) = encode_frame(&fallback, &mut out) {
+                        tracing::error!(peer = %conn.peer, error = %e, "cannot encode the refusal either");
+                    }
+                }
             }
             if out.len() < WRITE_BATCH_BYTES_MAX {
                 next = rx.try_recv().ok();

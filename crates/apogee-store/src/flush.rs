@@ -94,15 +94,26 @@ pub fn spawn(
     std::thread::Builder::new()
         .name("apogee-flush".into())
         .spawn(move || {
+            // However the thread ends (stop, flush error, or a panic on a broken invariant),
+            // waiting puts are released with an error instead of timing out one by one.
+            let _release = CloseWaitersOnExit(&control);
             match mode {
                 FlushDiskType::SyncFlush => run_sync(&log, &appended, &control),
                 FlushDiskType::AsyncFlush => {
                     run_async(&log, &control, interval, thorough, least_bytes);
                 }
             }
-            control.waiters.close();
         })
         .map_err(|e| StoreError::io("spawn flush thread", dir, e))
+}
+
+/// Closes the flush waiters when dropped.
+struct CloseWaitersOnExit<'a>(&'a FlushControl);
+
+impl Drop for CloseWaitersOnExit<'_> {
+    fn drop(&mut self) {
+        self.0.waiters.close();
+    }
 }
 
 /// Flushes to the published position and broadcasts the result; false once flushing failed.

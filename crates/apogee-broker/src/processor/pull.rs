@@ -47,7 +47,13 @@ pub(super) async fn pull(ctx: &Arc<BrokerContext>, req: &RemotingCommand) -> Rem
                 .commit(&h.consumer_group, &h.topic, h.queue_id, offset);
         }
     }
-    let offset = u64::try_from(h.queue_offset).unwrap_or(0);
+    let Ok(offset) = u64::try_from(h.queue_offset) else {
+        return error(
+            req,
+            response::INVALID_PARAMETER,
+            format!("queueOffset {} is negative", h.queue_offset),
+        );
+    };
     let mut result = match read(ctx, &h, offset, &filter) {
         Ok(r) => r,
         Err(e) => return store_error(req, &e),

@@ -20,9 +20,7 @@ impl MessageStore {
     /// Invalid messages (too large, bad topic or queue id), a full disk, a closed or failed
     /// store. A message is stored if and only if this returns `Ok`.
     pub async fn put_message(&self, msg: &PutMessage) -> Result<PutResult> {
-        let wait = self.will_wait(properties::wait_store_ok(&msg.properties));
-        let append = self.append(std::slice::from_ref(msg))?;
-        self.await_durable(append, wait).await
+        self.put_messages(std::slice::from_ref(msg)).await
     }
 
     /// Stores a batch of messages for one topic and queue contiguously, with consecutive
