@@ -6,9 +6,10 @@
 //! wakes every `flushIntervalCommitLog` and flushes once `flushCommitLogLeastPages` pages are
 //! dirty, or whatever is dirty after `flushCommitLogThoroughInterval`.
 //!
-//! Senders that must wait subscribe to [`FlushState`] and wait until `flushed` covers their
-//! record, or until `syncFlushTimeout` passes (FLUSH_DISK_TIMEOUT: the message is stored but
-//! not yet known to be on disk).
+//! Senders that must wait register in [`FlushControl::waiters`] (see
+//! [`crate::flush_waiters`]) and are woken by the flush that covers their record, or give up
+//! after `syncFlushTimeout` (FLUSH_DISK_TIMEOUT: the message is stored but not yet known to be
+//! on disk). [`FlushState`] carries the flusher's statistics and its failure, if any.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -29,8 +30,6 @@ pub const PAGE_BYTES: u64 = 4096;
 /// What the flusher has achieved so far.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FlushState {
-    /// Everything below this commit-log offset is on disk.
-    pub flushed: u64,
     /// Set once a flush failed; no later flush is attempted and senders get an error.
     pub failed: Option<String>,
     /// Flushes done so far (each one `msync` per touched segment); with SYNC_FLUSH,
@@ -57,11 +56,10 @@ pub struct FlushControl {
 }
 
 impl FlushControl {
-    /// A control whose state starts at `flushed`.
+    /// A control over a log durable up to `flushed`.
     #[must_use]
     pub fn new(flushed: u64) -> Self {
         let (state, _) = watch::channel(FlushState {
-            flushed,
             failed: None,
             flushes: 0,
             flush_micros: 0,
@@ -126,7 +124,6 @@ fn flush_and_publish(log: &CommitLog, control: &FlushControl) -> bool {
             let flushed = log.flushed();
             control.waiters.release(flushed);
             control.state.send_modify(|s| {
-                s.flushed = s.flushed.max(flushed);
                 s.flushes += 1;
                 s.flush_micros += micros;
             });
