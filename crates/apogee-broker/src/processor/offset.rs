@@ -111,21 +111,10 @@ pub(super) fn earliest_store_time(
         Ok(h) => h,
         Err(e) => return bad_header(req, &e),
     };
-    let min = ctx.store.min_offset(&h.topic, h.queue_id);
-    let first = match ctx
-        .store
-        .get_messages(&h.topic, h.queue_id, min, 1, 1, &|_| true)
-    {
-        Ok(got) => got.messages.into_iter().next(),
+    let timestamp = match ctx.store.earliest_store_time(&h.topic, h.queue_id) {
+        Ok(found) => found.unwrap_or(-1),
         Err(e) => return store_error(req, &e),
     };
-    let timestamp = first
-        .and_then(|m| {
-            apogee_protocol::message::record::decode(&m.bytes)
-                .map(|v| v.store_timestamp)
-                .ok()
-        })
-        .unwrap_or(-1);
     let mut response = success(req);
     response.ext_fields.put("timestamp", timestamp);
     response

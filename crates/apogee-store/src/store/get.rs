@@ -157,6 +157,18 @@ impl MessageStore {
         self.inner.queues.queue_ids(topic)
     }
 
+    /// When the queue's oldest message still stored was stored (ms since the epoch); `None`
+    /// for an empty or unknown queue.
+    ///
+    /// # Errors
+    /// If that record is corrupt.
+    pub fn earliest_store_time(&self, topic: &str, queue_id: i32) -> Result<Option<i64>> {
+        let Some(cq) = self.inner.queues.get(topic, queue_id) else {
+            return Ok(None);
+        };
+        self.store_timestamp_at(&cq, cq.min_offset())
+    }
+
     /// The first logical offset whose message was stored at or after `timestamp_ms`; the
     /// queue's maximum if every message is older, its minimum if every message is newer.
     ///
