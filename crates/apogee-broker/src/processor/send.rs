@@ -194,15 +194,19 @@ struct Template<'a> {
 
 impl Template<'_> {
     fn message(&self, body: Bytes, props: &str, flag: i32) -> PutMessage {
-        let mut properties = props.to_owned();
-        if properties::get(props, UNIQ_KEY).is_none() {
-            properties.push_str(&properties::encode([(
-                UNIQ_KEY,
-                unique_id(self.store_host).as_str(),
-            )]));
+        // One pass over the client's properties for the two the broker adds when missing.
+        let (mut has_uniq, mut has_cluster) = (false, false);
+        for (name, _) in properties::iter(props) {
+            has_uniq |= name == UNIQ_KEY;
+            has_cluster |= name == CLUSTER;
         }
-        if properties::get(props, CLUSTER).is_none() {
-            properties.push_str(&properties::encode([(CLUSTER, self.cluster)]));
+        let mut properties = String::with_capacity(props.len() + 64);
+        properties.push_str(props);
+        if !has_uniq {
+            push_property(&mut properties, UNIQ_KEY, &unique_id(self.store_host));
+        }
+        if !has_cluster {
+            push_property(&mut properties, CLUSTER, self.cluster);
         }
         PutMessage {
             topic: self.header.topic.clone(),
@@ -218,6 +222,18 @@ impl Template<'_> {
             properties,
         }
     }
+}
+
+/// Appends one `name\x01value\x02` pair (the value must be non-empty, as Java skips empty
+/// ones; both callers pass non-empty values).
+fn push_property(out: &mut String, name: &str, value: &str) {
+    if value.is_empty() {
+        return;
+    }
+    out.push_str(name);
+    out.push(properties::NAME_VALUE_SEPARATOR);
+    out.push_str(value);
+    out.push(properties::PROPERTY_SEPARATOR);
 }
 
 /// The messages of a SEND_BATCH_MESSAGE body. Batch-level properties are not appended to
